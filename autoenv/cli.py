@@ -1,0 +1,109 @@
+"""The ``autoenv`` command.  Not on the hot path: the shells run ``_run_hook.py``.
+
+Each command imports what it needs when it runs, so ``autoenv init`` at shell
+start-up pays only for click.
+"""
+
+import os
+import sys
+
+import click
+
+from autoenv import __version__
+from autoenv.render import SHELLS
+
+SHELL_CHOICE = click.Choice(SHELLS)
+
+
+def detect_shell():
+    """The shell this command was started from, by walking up the process tree."""
+    import psutil
+
+    aliases = {"bash": "bash", "zsh": "zsh", "fish": "fish", "pwsh": "pwsh", "pwsh-preview": "pwsh"}
+    try:
+        process = psutil.Process().parent()
+        while process is not None:
+            name = os.path.basename(process.name()).lstrip("-")
+            if name.endswith(".exe"):
+                name = name[:-4]
+            if name in aliases:
+                return aliases[name], process.pid
+            process = process.parent()
+    except psutil.Error:
+        pass
+    return None, None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="autoenv")
+def main():
+    """cd into a Python project and its virtual environment is active."""
+
+
+@main.command()
+@click.argument("shell", type=SHELL_CHOICE, required=False)
+def init(shell):
+    """Print the hook for SHELL (detected from the parent process when omitted).
+
+    \b
+      bash:  eval "$(autoenv init bash)"      in ~/.bashrc
+      zsh:   eval "$(autoenv init zsh)"       in ~/.zshrc
+      fish:  autoenv init fish | source       in ~/.config/fish/conf.d/autoenv.fish
+      pwsh:  autoenv init pwsh | Out-String | Invoke-Expression   in $PROFILE
+    """
+    from autoenv.init import render_init
+
+    if shell is None:
+        shell, pid = detect_shell()
+        if shell is None:
+            raise click.UsageError("cannot tell which shell started autoenv; name it: autoenv init bash")
+        click.echo("autoenv: detected %s (process %d); name it to skip detection: autoenv init %s"
+                   % (shell, pid, shell), err=True)
+    click.echo(render_init(shell), nl=False)
+
+
+def _directory(path):
+    return os.path.abspath(path) if path else os.environ.get("PWD") or os.getcwd()
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def status(directory):
+    """Say what autoenv sees in DIRECTORY (default: here) and why."""
+    from autoenv import status as status_module
+
+    click.echo(status_module.describe(_directory(directory), os.environ))
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+def disable(directory):
+    """Turn autoenv off in DIRECTORY and everything below it."""
+    from autoenv import detect
+
+    marker = os.path.join(_directory(directory), detect.DISABLE_MARKER)
+    if os.path.exists(marker):
+        click.echo("autoenv: already disabled by %s" % marker)
+        return
+    with open(marker, "w", encoding="utf-8") as handle:
+        handle.write("# autoenv stays off in this directory and below; `autoenv enable` removes this file.\n")
+    click.echo("autoenv: disabled in %s (wrote %s)" % (os.path.dirname(marker), marker))
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+def enable(directory):
+    """Remove the marker that turns autoenv off in DIRECTORY."""
+    from autoenv import detect
+
+    target = _directory(directory)
+    marker = os.path.join(target, detect.DISABLE_MARKER)
+    removed = os.path.exists(marker)
+    if removed:
+        os.remove(marker)
+    remaining = detect.scan(target).disabled_by
+    if remaining:
+        click.echo("autoenv: still disabled here by %s; run: autoenv enable %s"
+                   % (remaining, os.path.dirname(remaining)), err=True)
+        sys.exit(1)
+    click.echo("autoenv: enabled in %s%s" % (target, " (removed %s)" % marker if removed else ""))

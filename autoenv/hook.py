@@ -1,0 +1,187 @@
+"""The helper the shell snippets run when the directory (or the env) changed.
+
+It reads the shell's state from the environment, decides which env belongs to
+the current directory, and prints the edits for that shell to ``eval``.  It is
+the hot path: only the standard library, and only what this decision needs.
+Started as ``python -I -S autoenv/_run_hook.py SHELL PID PWD``.
+"""
+
+import os
+import sys
+import time
+
+from autoenv import detect
+
+# Exported so that a child shell knows which env an autoenv parent activated.
+OWNED_VAR = "_AUTOENV_ENV"
+# PYTHONHOME as it was before activation; only set when there was one.
+SAVED_PYTHONHOME_VAR = "_AUTOENV_PYTHONHOME"
+
+# Directory mtimes are set from a coarse kernel clock that can lag the real
+# time by a few milliseconds; backdating the stamp makes a change made just
+# before a walk count as newer than it (one extra helper run at worst).
+STAMP_MARGIN_NS = 50_000_000
+
+
+def stamp_path(environ, pid):
+    runtime = environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
+        base = os.path.join(runtime, "autoenv")
+    else:
+        cache = environ.get("XDG_CACHE_HOME")
+        if not (cache and os.path.isabs(cache)):
+            cache = os.path.join(os.path.expanduser("~"), ".cache")
+        base = os.path.join(cache, "autoenv", "stamps")
+    return os.path.join(base, "%s.stamp" % pid)
+
+
+def write_stamp(path, when_ns):
+    try:
+        os.utime(path, ns=(when_ns, when_ns))
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with open(path, "wb"):
+            pass
+        os.utime(path, ns=(when_ns, when_ns))
+
+
+def split_path(value):
+    return value.split(os.pathsep) if value else []
+
+
+def remove_entry(entries, entry):
+    """``entries`` without the first occurrence of ``entry``: the one autoenv added."""
+    if entry in entries:
+        index = entries.index(entry)
+        return entries[:index] + entries[index + 1:]
+    return entries
+
+
+class Plan:
+    """The edits for one helper run, in the order the shell applies them."""
+
+    def __init__(self, shell):
+        self.shell = shell
+        self.lines = []
+
+    def add(self, text):
+        if text:
+            self.lines.append(text)
+
+    def text(self):
+        return "\n".join(self.lines) + ("\n" if self.lines else "")
+
+
+def deactivate(plan, environ, env, path_entries):
+    shell = plan.shell
+    path_entries = remove_entry(path_entries, os.path.join(env, detect.BIN_DIR))
+    plan.add(shell.set_path(path_entries))
+    if environ.get("VIRTUAL_ENV") == env:
+        plan.add(shell.unset("VIRTUAL_ENV"))
+        plan.add(shell.unset("VIRTUAL_ENV_PROMPT"))
+    plan.add(shell.unset(OWNED_VAR))
+    if SAVED_PYTHONHOME_VAR in environ:
+        plan.add(shell.export("PYTHONHOME", environ[SAVED_PYTHONHOME_VAR]))
+        plan.add(shell.unset(SAVED_PYTHONHOME_VAR))
+    return path_entries
+
+
+def activate(plan, environ, env, name, path_entries):
+    shell = plan.shell
+    bin_dir = os.path.join(env, detect.BIN_DIR)
+    if environ.get(OWNED_VAR) != env or bin_dir not in path_entries:
+        path_entries = [bin_dir] + path_entries
+        plan.add(shell.set_path(path_entries))
+    plan.add(shell.export("VIRTUAL_ENV", env))
+    plan.add(shell.export("VIRTUAL_ENV_PROMPT", name))
+    plan.add(shell.export(OWNED_VAR, env))
+    if "PYTHONHOME" in environ:
+        plan.add(shell.export(SAVED_PYTHONHOME_VAR, environ["PYTHONHOME"]))
+        plan.add(shell.unset("PYTHONHOME"))
+    return path_entries
+
+
+def path_problem(env):
+    """Why ``env`` cannot go on PATH, or None."""
+    bin_dir = os.path.join(env, detect.BIN_DIR)
+    if os.pathsep in bin_dir:
+        return "its path contains %r, the PATH separator, so it cannot go on PATH" % os.pathsep
+    return None
+
+
+def decide(finding, environ):
+    """Fill in ``finding.env`` with the env this directory should have active."""
+    detect.find_env(finding)
+    if finding.env:
+        problem = path_problem(finding.env)
+        if problem:
+            finding.problems.append("autoenv: not activating %s: %s" % (finding.env, problem))
+            finding.env = None
+    return finding
+
+
+def plan_edits(shell, finding, environ):
+    plan = Plan(shell)
+    owned = environ.get(OWNED_VAR) or None
+    active = environ.get("VIRTUAL_ENV") or None
+    path_entries = split_path(environ.get("PATH", ""))
+    manual = active is not None and active != owned
+    target = finding.env
+
+    if manual:
+        # The user activated an env by hand: theirs until they deactivate it.
+        plan.add(shell.call("__autoenv_prompt_set", ""))
+        return plan
+    if owned and owned != target:
+        path_entries = deactivate(plan, environ, owned, path_entries)
+    if target:
+        name = detect.env_prompt(target, finding.root)
+        if target != owned or active != target or os.path.join(target, detect.BIN_DIR) not in path_entries:
+            activate(plan, environ, target, name, path_entries)
+            plan.add(shell.rehash())
+        plan.add(shell.call("__autoenv_prompt_set", "(%s) " % name))
+    else:
+        if owned:
+            plan.add(shell.rehash())
+        plan.add(shell.call("__autoenv_prompt_set", ""))
+    return plan
+
+
+def add_cache_state(plan, finding, stamp):
+    """Tell the shell what it may check by itself before running the helper again."""
+    shell = plan.shell
+    if finding.key:
+        index = finding.chain.index(finding.key)
+        below, above = finding.chain[:index], finding.chain[index:]
+    else:
+        below, above = finding.chain, []
+    plan.add(shell.set_local("__autoenv_key", finding.key))
+    plan.add(shell.set_local_list("__autoenv_below", below))
+    plan.add(shell.set_local_list("__autoenv_above", above))
+    plan.add(shell.set_local("__autoenv_stamp", stamp))
+
+
+def run(argv, environ=None, out=None, err=None):
+    environ = os.environ if environ is None else environ
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    if len(argv) != 3:
+        err.write("usage: _run_hook.py SHELL PID PWD\n")
+        return 2
+    shell_name, pid, pwd = argv
+    from autoenv import render
+
+    shell = render.get(shell_name)
+    started = time.time_ns() - STAMP_MARGIN_NS
+    finding = decide(detect.scan(pwd), environ)
+    plan = plan_edits(shell, finding, environ)
+    stamp = stamp_path(environ, pid)
+    try:
+        write_stamp(stamp, started)
+    except OSError as exc:
+        err.write("autoenv: cannot write %s (%s); checking on every prompt\n" % (stamp, exc.strerror))
+    add_cache_state(plan, finding, stamp)
+    for problem in finding.problems:
+        err.write(problem + "\n")
+    out.write(plan.text())
+    return 0

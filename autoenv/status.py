@@ -1,0 +1,33 @@
+"""``autoenv status``: what autoenv sees in a directory, and why."""
+
+import os
+
+from autoenv import detect, hook
+
+
+def describe(directory, environ):
+    finding = hook.decide(detect.scan(directory), environ)
+    lines = ["directory:  %s" % directory]
+    lines.append("project:    %s" % (finding.root or "none (no pyproject.toml, setup.py, setup.cfg, "
+                                                  "requirements.txt, Pipfile or env dir here or above)"))
+    if finding.disabled_by:
+        lines.append("env:        not activated: disabled by %s" % finding.disabled_by)
+    elif finding.env:
+        lines.append("env:        %s (%s)" % (finding.env, finding.source))
+    elif finding.root:
+        lines.append("env:        none found for %s" % finding.root)
+    else:
+        lines.append("env:        none")
+    active = environ.get("VIRTUAL_ENV") or ""
+    owned = environ.get(hook.OWNED_VAR) or ""
+    if not active:
+        state = "no env is active in this shell"
+    elif active != owned:
+        state = "%s, activated by hand; autoenv leaves it alone until you deactivate it" % active
+    elif finding.env and os.path.realpath(active) == os.path.realpath(finding.env):
+        state = "yes, by autoenv"
+    else:
+        state = "%s, by autoenv (your shell switches at its next prompt)" % active
+    lines.append("active:     %s" % state)
+    lines.extend(finding.problems)
+    return "\n".join(lines)
