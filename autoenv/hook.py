@@ -109,9 +109,27 @@ def path_problem(env):
     return None
 
 
-def decide(finding, environ):
-    """Fill in ``finding.env`` with the env this directory should have active."""
+def decide(finding, environ, err=None, may_create=True):
+    """Fill in ``finding.env`` with the env this directory should have active.
+
+    The order: an env that exists (in the project, then where the project's
+    tool keeps it), checked for trust; else one created for the project.
+    """
+    from autoenv import create, trust
+
+    err = sys.stderr if err is None else err
+    if finding.disabled_by:
+        return finding
     detect.find_env(finding)
+    if finding.env:
+        reason = trust.check(finding, environ)
+        if reason:
+            finding.problems.append(reason)
+            finding.env = None
+    elif finding.root and may_create:
+        created = create.maybe_create(finding, environ, err)
+        if created:
+            finding.env, finding.source = created, "created by autoenv"
     if finding.env:
         problem = path_problem(finding.env)
         if problem:
@@ -173,7 +191,7 @@ def run(argv, environ=None, out=None, err=None):
 
     shell = render.get(shell_name)
     started = time.time_ns() - STAMP_MARGIN_NS
-    finding = decide(detect.scan(pwd), environ)
+    finding = decide(detect.scan(pwd), environ, err)
     plan = plan_edits(shell, finding, environ)
     stamp = stamp_path(environ, pid)
     try:

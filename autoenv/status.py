@@ -6,7 +6,7 @@ from autoenv import detect, hook
 
 
 def describe(directory, environ):
-    finding = hook.decide(detect.scan(directory), environ)
+    finding = hook.decide(detect.scan(directory), environ, may_create=False)
     lines = ["directory:  %s" % directory]
     lines.append("project:    %s" % (finding.root or "none (no pyproject.toml, setup.py, setup.cfg, "
                                                   "requirements.txt, Pipfile or env dir here or above)"))

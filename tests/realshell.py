@@ -1,0 +1,157 @@
+"""Drive real interactive shells through a pty with pexpect.
+
+Every shell starts with no rc files, a temporary HOME and XDG dirs, a plain
+PATH and a unique prompt.  Commands are sent one line at a time, so the hooks
+run exactly as they do for a person typing.  State is read back through a
+small Python script that writes JSON to a file, so nothing depends on how the
+terminal renders odd bytes.
+"""
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import uuid
+
+import pexpect
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+AUTOENV = os.path.join(os.path.dirname(sys.executable), "autoenv")
+DUMP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dump_state.py")
+BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+SHELL_COMMANDS = {
+    "bash": ["bash", "--norc", "--noprofile", "-i"],
+    "zsh": ["zsh", "-f", "-i"],
+    "fish": ["fish", "--no-config", "-i"],
+}
+
+
+def shell_available(kind):
+    return shutil.which(SHELL_COMMANDS[kind][0]) is not None
+
+
+def quote_for(kind, value):
+    """A literal for typing into ``kind``; written here, not taken from autoenv, so
+    the tests do not trust the code they test."""
+    if kind == "fish":
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return shlex.quote(value)
+
+
+def make_venv(path, python=sys.executable):
+    """A real env, made the quick way (no pip)."""
+    subprocess.run([python, "-m", "venv", "--without-pip", path], check=True)
+    return path
+
+
+class InteractiveShell:
+    def __init__(self, kind, home, init=True, env=None, timeout=20):
+        self.kind = kind
+        self.home = home
+        self.token = "AUTOENV-" + uuid.uuid4().hex[:12] + ">"
+        self.out_file = os.path.join(home, ".state-%s.json" % uuid.uuid4().hex[:8])
+        self.environ = self.base_environ(home)
+        self.environ.update(env or {})
+        self.child = pexpect.spawn(
+            SHELL_COMMANDS[kind][0],
+            SHELL_COMMANDS[kind][1:],
+            env=self.environ,
+            cwd=home,
+            encoding="utf-8",
+            codec_errors="replace",
+            timeout=timeout,
+            dimensions=(50, 400),
+        )
+        self.child.delaybeforesend = None
+        self.transcript = []
+        self._set_prompt()
+        if init:
+            self.run(self.init_line())
+
+    @staticmethod
+    def base_environ(home):
+        environ = {
+            "HOME": home,
+            "PATH": BASE_PATH,
+            "TERM": "dumb",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "XDG_CONFIG_HOME": os.path.join(home, ".config"),
+            "XDG_CACHE_HOME": os.path.join(home, ".cache"),
+            "XDG_DATA_HOME": os.path.join(home, ".local", "share"),
+            "XDG_STATE_HOME": os.path.join(home, ".local", "state"),
+            "XDG_RUNTIME_DIR": os.path.join(home, ".run"),
+            "AUTOENV_TEST_PY": sys.executable,
+            "AUTOENV_TEST_DUMP": DUMP,
+        }
+        for name in ("XDG_RUNTIME_DIR",):
+            os.makedirs(environ[name], mode=0o700, exist_ok=True)
+        if "PYENV_ROOT" in os.environ:
+            environ["PYENV_ROOT"] = os.environ["PYENV_ROOT"]
+        return environ
+
+    def init_line(self):
+        if self.kind == "fish":
+            return "%s init fish | source" % quote_for("fish", AUTOENV)
+        return 'eval "$(%s init %s)"' % (quote_for(self.kind, AUTOENV), self.kind)
+
+    def _set_prompt(self):
+        half = len(self.token) // 2
+        first, second = self.token[:half], self.token[half:]
+        if self.kind == "bash":
+            line = "PS1='%s''%s '; bind 'set enable-bracketed-paste off' 2>/dev/null" % (first, second)
+        elif self.kind == "zsh":
+            line = "PS1='%s''%s '; unsetopt prompt_cr prompt_sp; RPS1=''" % (first, second)
+        else:
+            line = ("function fish_prompt; printf '%%s' '%s''%s '; end; "
+                    "function fish_greeting; end; function fish_title; end" % (first, second))
+        self.child.sendline(line)
+        self.child.expect_exact(self.token)
+
+    def run(self, line, timeout=None):
+        """Send one line and return what the shell printed before the next prompt."""
+        self.child.sendline(line)
+        self.child.expect_exact(self.token, timeout=timeout if timeout is not None else -1)
+        output = self.child.before
+        self.transcript.append((line, output))
+        # Drop the echoed command line.
+        first, _, rest = output.partition("\n")
+        return rest.replace("\r\n", "\n").replace("\r", "")
+
+    def cd(self, path):
+        return self.run("cd %s" % quote_for(self.kind, path))
+
+    def state(self):
+        """VIRTUAL_ENV, PATH and friends as this shell sees them, plus where `python` resolves."""
+        if os.path.exists(self.out_file):
+            os.remove(self.out_file)
+        if self.kind == "fish":
+            line = '"$AUTOENV_TEST_PY" "$AUTOENV_TEST_DUMP" %s (command -v python; or echo "")' % (
+                quote_for("fish", self.out_file))
+        else:
+            line = '"$AUTOENV_TEST_PY" "$AUTOENV_TEST_DUMP" %s "$(command -v python)"' % (
+                quote_for(self.kind, self.out_file))
+        printed = self.run(line)
+        try:
+            with open(self.out_file, encoding="utf-8", errors="surrogateescape") as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            raise AssertionError("state dump did not run; the shell printed:\n%s" % printed)
+
+    def close(self):
+        if self.child.isalive():
+            self.child.sendline("exit")
+            try:
+                self.child.expect(pexpect.EOF, timeout=5)
+            except pexpect.TIMEOUT:
+                pass
+            self.child.close(force=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
