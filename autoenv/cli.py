@@ -107,3 +107,59 @@ def enable(directory):
                    % (remaining, os.path.dirname(remaining)), err=True)
         sys.exit(1)
     click.echo("autoenv: enabled in %s%s" % (target, " (removed %s)" % marker if removed else ""))
+
+
+def _env_for(directory):
+    """The env `autoenv allow/deny DIR` is about: DIR itself if it is an env, else DIR's project env."""
+    from autoenv import detect
+
+    target = _directory(directory)
+    if detect.is_env(target):
+        return target
+    finding = detect.scan(target)
+    detect.find_env(finding)
+    if not finding.env:
+        from autoenv.trust import printable
+
+        raise click.ClickException("no env found for %s (nothing to allow or deny)" % printable(target))
+    return finding.env
+
+
+def _decide(directory, decision, done):
+    from autoenv import trust
+
+    env = _env_for(directory)
+    try:
+        real = trust.record(env, decision)
+    except OSError as exc:
+        raise click.ClickException("cannot record the decision: %s" % exc)
+    trust.expire_stamps()
+    click.echo("autoenv: %s %s; open shells pick it up at their next prompt" % (done, trust.printable(real)))
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+def allow(directory):
+    """Trust the env of DIRECTORY (default: here), or DIRECTORY itself if it is an env.
+
+    Remembered until the env is replaced (a new pyvenv.cfg asks again).
+    """
+    _decide(directory, "allow", "allowed")
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+def deny(directory):
+    """Never activate the env of DIRECTORY (default: here); `autoenv allow` undoes it."""
+    _decide(directory, "deny", "denied")
+
+
+@main.command()
+def doctor():
+    """Check the installation end to end: rc lines, hook, helper, interpreters, trust store."""
+    from autoenv import doctor as doctor_module
+
+    shell, pid = detect_shell()
+    report = doctor_module.diagnose(os.environ, shell, pid)
+    click.echo(report.text())
+    sys.exit(1 if report.failed else 0)
