@@ -72,15 +72,20 @@ class Plan:
         return "\n".join(self.lines) + ("\n" if self.lines else "")
 
 
-def deactivate(plan, environ, env, path_entries):
+def deactivate(plan, environ, env, path_entries, switching=False):
+    """Undo what ``activate`` did for ``env``.
+
+    When ``switching`` to another env, PYTHONHOME stays unset and saved: the
+    next env must not see it either.
+    """
     shell = plan.shell
     path_entries = remove_entry(path_entries, os.path.join(env, detect.BIN_DIR))
     plan.add(shell.set_path(path_entries))
-    if environ.get("VIRTUAL_ENV") == env:
-        plan.add(shell.unset("VIRTUAL_ENV"))
-        plan.add(shell.unset("VIRTUAL_ENV_PROMPT"))
+    # Only called when VIRTUAL_ENV is ``env`` or was unset by the user: both go.
+    plan.add(shell.unset("VIRTUAL_ENV"))
+    plan.add(shell.unset("VIRTUAL_ENV_PROMPT"))
     plan.add(shell.unset(OWNED_VAR))
-    if SAVED_PYTHONHOME_VAR in environ:
+    if SAVED_PYTHONHOME_VAR in environ and not switching:
         plan.add(shell.export("PYTHONHOME", environ[SAVED_PYTHONHOME_VAR]))
         plan.add(shell.unset(SAVED_PYTHONHOME_VAR))
     return path_entries
@@ -151,7 +156,7 @@ def plan_edits(shell, finding, environ):
         plan.add(shell.call("__autoenv_prompt_set", ""))
         return plan
     if owned and owned != target:
-        path_entries = deactivate(plan, environ, owned, path_entries)
+        path_entries = deactivate(plan, environ, owned, path_entries, switching=bool(target))
     if target:
         name = detect.env_prompt(target, finding.root)
         if target != owned or active != target or os.path.join(target, detect.BIN_DIR) not in path_entries:
