@@ -201,11 +201,25 @@ def ownership_problem(env):
             return "cannot check %s (%s)" % (printable(path), exc.strerror or exc)
         if info.st_uid != me:
             return "%s is owned by %s, not by you" % (printable(path), _user_name(info.st_uid))
-        if info.st_mode & 0o022:
+        if info.st_mode & 0o022 and not (info.st_mode & 0o002 == 0 and _private_group(info.st_gid, me)):
             who = "group and others" if info.st_mode & 0o022 == 0o022 else (
                 "its group" if info.st_mode & 0o020 else "others")
             return "%s is writable by %s" % (printable(path), who)
     return None
+
+
+def _private_group(gid, uid):
+    """True for a user-private group (umask 002 systems): the user's own group, no one else in it."""
+    try:
+        import grp
+        import pwd
+
+        user = pwd.getpwuid(uid)
+        group = grp.getgrgid(gid)
+    except (ImportError, KeyError):
+        return False
+    return (user.pw_gid == gid and group.gr_name == user.pw_name
+            and all(member == user.pw_name for member in group.gr_mem))
 
 
 def _user_name(uid):
