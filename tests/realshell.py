@@ -9,6 +9,7 @@ terminal renders odd bytes.
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -52,6 +53,7 @@ class InteractiveShell:
         self.kind = kind
         self.home = home
         self.token = "AUTOENV-" + uuid.uuid4().hex[:12] + ">"
+        self.started_marker = "STARTED-" + uuid.uuid4().hex[:12]
         self.out_file = os.path.join(home, ".state-%s.json" % uuid.uuid4().hex[:8])
         self.environ = self.base_environ(home)
         self.environ.update(env or {})
@@ -106,16 +108,27 @@ class InteractiveShell:
         elif self.kind == "zsh":
             line = "PS1='%s''%s '; unsetopt prompt_cr prompt_sp; RPS1=''" % (first, second)
         else:
+            # fish redraws the whole line, prompt included, at every key when
+            # TERM=dumb; a marker printed when the command starts (preexec)
+            # tells the redraws apart from the prompt after the command.
             line = ("function fish_prompt; printf '%%s' '%s''%s '; end; "
-                    "function fish_greeting; end; function fish_title; end" % (first, second))
+                    "function fish_greeting; end; function fish_title; end; "
+                    "function __realshell_started --on-event fish_preexec; printf '%%s\\n' '%s''%s'; end"
+                    % (first, second, self.started_marker[:half], self.started_marker[half:]))
         self.child.sendline(line)
         self.child.expect_exact(self.token)
 
     def run(self, line, timeout=None):
         """Send one line and return what the shell printed before the next prompt."""
         self.child.sendline(line)
-        self.child.expect_exact(self.token, timeout=timeout if timeout is not None else -1)
+        timeout = timeout if timeout is not None else -1
+        if self.kind == "fish":
+            self.child.expect_exact(self.started_marker, timeout=timeout)
+        self.child.expect_exact(self.token, timeout=timeout)
         output = self.child.before
+        if self.kind == "fish":
+            # fish's mark for output without a final newline, and the line it clears.
+            output = re.sub("\u23ce *\r", "", output)
         self.transcript.append((line, output))
         # Drop the echoed command line.
         first, _, rest = output.partition("\n")

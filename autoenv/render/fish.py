@@ -1,11 +1,48 @@
+"""fish: single-quoted words, PATH as a list, ``set -g``/``set -gx`` scopes."""
+
 from autoenv.render.base import Shell
+
+# Spelled outside the quotes, so every rendered value is one line of text.
+_CONTROL_NAMES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _outside_quotes(char):
+    """The escape for a character that must not appear raw, or None."""
+    if char in _CONTROL_NAMES:
+        return _CONTROL_NAMES[char]
+    code = ord(char)
+    if code < 0x20 or code == 0x7F:
+        return "\\x%02x" % code
+    if 0xDC80 <= code <= 0xDCFF:
+        # A byte that is not UTF-8 (a surrogate from os.fsdecode): fish reads
+        # \xHH back as that raw byte.
+        return "\\x%02x" % (code - 0xDC00)
+    return None
 
 
 def fish_quote(value):
-    """Fish single quotes: only ``\\`` and ``'`` are special inside them."""
+    """A fish word that reads back as ``value`` byte for byte.
+
+    Inside single quotes fish treats only ``\\`` and ``'`` specially; control
+    characters and undecodable bytes are escaped between quoted runs, so the
+    helper's output has one statement per line whatever the directory names.
+    """
     if isinstance(value, bytes):
         value = value.decode("utf-8", "surrogateescape")
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    parts = []
+    run = []
+    for char in value:
+        escape = _outside_quotes(char)
+        if escape is None:
+            run.append("\\" + char if char in "\\'" else char)
+            continue
+        if run:
+            parts.append("'" + "".join(run) + "'")
+            run = []
+        parts.append(escape)
+    if run or not parts:
+        parts.append("'" + "".join(run) + "'")
+    return "".join(parts)
 
 
 class Renderer(Shell):
@@ -19,7 +56,8 @@ class Renderer(Shell):
         return "set -gx %s %s;" % (name, self.quote(value))
 
     def unset(self, name):
-        return "set -e %s;" % name
+        # Erase every scope the shell session sees, not a caller's local.
+        return "set -e -g %s;" % name
 
     def set_path(self, entries):
         # fish keeps PATH as a list; one element per entry, never a joined string.

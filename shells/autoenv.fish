@@ -1,0 +1,140 @@
+# autoenv for fish 3.1+: autoenv init fish | source
+# (in ~/.config/fish/conf.d/autoenv.fish)
+
+set -g __autoenv_python @PYTHON@
+set -g __autoenv_helper @HELPER@
+set -g __autoenv_names @NAMES@
+
+# State between helper runs.  The helper proves what an answer depends on; the
+# shell re-checks that with builtin tests only, so an unchanged prompt or a cd
+# that changes nothing starts no process.
+set -g __autoenv_ready 0
+set -g __autoenv_pwd
+set -g __autoenv_venv
+set -g __autoenv_key
+set -g __autoenv_stamp
+set -g __autoenv_below
+set -g __autoenv_above
+set -q __autoenv_failed; or set -g __autoenv_failed 0
+# Kept across a second init: the prompt may be wrapped already.
+set -q __autoenv_prompt_text; or set -g __autoenv_prompt_text
+
+# fish learnt `test -nt` late; without it every prompt asks the helper.
+builtin test / -nt / 2>/dev/null
+if builtin test $status -le 1
+    set -g __autoenv_can_compare 1
+else
+    set -g __autoenv_can_compare 0
+end
+
+# 0 when the last answer still holds for $PWD, 1 when the helper must run.
+function __autoenv_fresh
+    builtin test "$__autoenv_ready" = 1 -a "$__autoenv_can_compare" = 1; or return 1
+    builtin test "$VIRTUAL_ENV" = "$__autoenv_venv"; or return 1
+    builtin test -e "$__autoenv_stamp"; or return 1
+    if builtin test "$PWD" = "$__autoenv_pwd"
+        for dir in $__autoenv_below $__autoenv_above
+            builtin test "$dir" -nt "$__autoenv_stamp"; and return 1
+        end
+        return 0
+    end
+    # A newline in a name would split the parent computed below; ask the helper.
+    builtin string match -q -- "*"\n"*" "$PWD"; and return 1
+    # A new directory: nothing between it and the directory the answer hangs on
+    # may hold a watched name.
+    set -l below
+    set -l dir $PWD
+    while builtin test "$dir" != "$__autoenv_key"
+        for name in $__autoenv_names
+            if builtin test -e "$dir/$name"; or builtin test -L "$dir/$name"
+                return 1
+            end
+        end
+        set -a below $dir
+        if builtin test "$dir" = / -o -z "$dir"
+            builtin test -z "$__autoenv_key"; or return 1
+            break
+        end
+        set dir (builtin string replace -r -- '/[^/]*$' '' "$dir")
+        builtin test -n "$dir"; or set dir /
+    end
+    for dir in $__autoenv_above
+        builtin test "$dir" -nt "$__autoenv_stamp"; and return 1
+    end
+    set -g __autoenv_below $below
+    set -g __autoenv_pwd $PWD
+    return 0
+end
+
+function __autoenv_return --description 'autoenv: set $status for the next command'
+    return $argv[1]
+end
+
+# Wraps the user's fish_prompt the way activate.fish does: the original is
+# copied to __autoenv_user_prompt and copied back exactly on leaving.
+function __autoenv_prompt_set
+    set -g __autoenv_prompt_text $argv[1]
+    set -l wrapped 0
+    if builtin functions -q __autoenv_user_prompt; and builtin functions -q fish_prompt
+        builtin string match -q -- '*__autoenv_user_prompt*' (builtin functions fish_prompt); and set wrapped 1
+    end
+    if builtin test -z "$__autoenv_prompt_text" -o -n "$VIRTUAL_ENV_DISABLE_PROMPT"
+        if builtin test $wrapped = 1
+            builtin functions -e fish_prompt
+            builtin functions -c __autoenv_user_prompt fish_prompt
+            builtin functions -e __autoenv_user_prompt
+        end
+        # Otherwise someone wrapped our wrapper (activate.fish): it stays, and
+        # prints no prefix while the text is empty.
+        set -g __autoenv_prompt_text
+        return 0
+    end
+    builtin test $wrapped = 1; and return 0
+    builtin functions -q fish_prompt; or return 0
+    builtin functions -e __autoenv_user_prompt
+    builtin functions -c fish_prompt __autoenv_user_prompt
+    function fish_prompt --description 'autoenv: (env) before your prompt'
+        set -l last_status $status
+        builtin printf '%s' "$__autoenv_prompt_text"
+        __autoenv_return $last_status
+        __autoenv_user_prompt
+    end
+end
+
+function __autoenv_update
+    __autoenv_fresh; and return 0
+    set -l code 1
+    set -l out
+    if builtin test -x "$__autoenv_python" -a -f "$__autoenv_helper"
+        set out ($__autoenv_python -I -S $__autoenv_helper fish $fish_pid $PWD)
+        set code $status
+    end
+    if builtin test $code = 0
+        builtin string join \n -- $out | builtin source
+        set -g __autoenv_failed 0
+    else
+        if builtin test "$__autoenv_failed" = 0
+            builtin printf 'autoenv: the helper failed (%s); the shell is unchanged. Run: autoenv doctor\n' \
+                "$__autoenv_helper" >&2
+        end
+        set -g __autoenv_failed 1
+        set -g __autoenv_key
+        set -g __autoenv_below
+        set -g __autoenv_above
+    end
+    set -g __autoenv_ready 1
+    set -g __autoenv_pwd $PWD
+    set -g __autoenv_venv "$VIRTUAL_ENV"
+end
+
+# The PWD handler switches the env at the cd itself, so `cd proj; and pytest`
+# runs the project's pytest; the prompt handler covers the first prompt and
+# changes made in place (autoenv disable).  fish keeps $status around event
+# handlers.  Defining a function again replaces its handlers: init twice hooks once.
+function __autoenv_on_pwd --on-variable PWD
+    __autoenv_update
+end
+
+function __autoenv_on_prompt --on-event fish_prompt
+    __autoenv_update
+end
