@@ -204,7 +204,35 @@ def run(argv, environ=None, out=None, err=None):
     except OSError as exc:
         err.write("autoenv: cannot write %s (%s); checking on every prompt\n" % (stamp, exc.strerror))
     add_cache_state(plan, finding, stamp)
-    for problem in finding.problems:
-        err.write(problem + "\n")
+    say_once(finding.problems, stamp, err)
     out.write(plan.text())
     return 0
+
+
+def say_once(problems, stamp, err):
+    """Print the problems unless this shell was told exactly these on its last run.
+
+    The helper may run again without the user moving (a dir changed, an extra
+    run inside the stamp margin); the reasons are shown once per visit.  The
+    record sits next to the shell's stamp and goes when the problems do.
+    """
+    said_path = stamp[:-len(".stamp")] + ".said" if stamp.endswith(".stamp") else stamp + ".said"
+    text = "".join(problem + "\n" for problem in problems)
+    if not text:
+        try:
+            os.unlink(said_path)
+        except OSError:
+            pass
+        return
+    try:
+        with open(said_path, encoding="utf-8", errors="surrogateescape") as handle:
+            if handle.read(65536) == text:
+                return
+    except (OSError, ValueError):
+        pass
+    err.write(text)
+    try:
+        with open(said_path, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(text)
+    except OSError:
+        pass

@@ -1,0 +1,90 @@
+"""Trust in real interactive shells: refused envs stay off PATH, the reason is
+shown once per visit, and `autoenv allow`/`deny` take effect at the next prompt
+in every open shell."""
+
+import os
+import subprocess
+
+import pytest
+
+from realshell import AUTOENV, BASE_PATH, make_venv, quote_for
+from test_trust import git
+
+SHELLS = ["bash", "zsh", "fish"]
+REFUSED = "autoenv: not activating"
+
+
+@pytest.fixture
+def cloned(tmp_path):
+    """A project whose .venv is committed to its repository, as after a clone."""
+    root = tmp_path / "cloned"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'cloned'\n")
+    make_venv(str(root / ".venv"))
+    git("init", "-q", cwd=root)
+    git("add", ".venv/pyvenv.cfg", "pyproject.toml", cwd=root)
+    (tmp_path / "elsewhere").mkdir()
+    return root
+
+
+def autoenv_line(kind, *args):
+    return " ".join([quote_for(kind, AUTOENV)] + list(args))
+
+
+def assert_inactive(state):
+    assert state["VIRTUAL_ENV"] is None
+    assert state["PATH"] == BASE_PATH
+    assert state["python"] != os.path.join(state["cwd"] or "", ".venv", "bin", "python")
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_tracked_env_is_refused_once_per_visit_then_allowed_and_denied(spawn, cloned, tmp_path, kind):
+    shell = spawn(kind)
+    env = str(cloned / ".venv")
+    printed = shell.cd(str(cloned))
+    assert printed.count(REFUSED) == 1, printed
+    assert "tracked by the git repository" in printed and "autoenv allow" in printed
+    assert_inactive(shell.state())
+    # More prompts in the same directory: silent, still inactive.
+    for _ in range(3):
+        assert REFUSED not in shell.run("true")
+    (cloned / "sub").mkdir()
+    assert REFUSED not in shell.cd(str(cloned / "sub"))
+    assert REFUSED not in shell.cd(str(cloned))
+    # Leave and come back: one line again.
+    assert REFUSED not in shell.cd(str(tmp_path / "elsewhere"))
+    assert shell.cd(str(cloned)).count(REFUSED) == 1
+
+    printed = shell.run(autoenv_line(kind, "allow"))
+    assert "allowed %s" % env in printed
+    state = shell.state()  # the prompt after `allow` activated it, without a cd
+    assert state["VIRTUAL_ENV"] == env
+    assert state["PATH"] == os.path.join(env, "bin") + ":" + BASE_PATH
+    assert state["python"] == os.path.join(env, "bin", "python")
+
+    printed = shell.run(autoenv_line(kind, "deny"))
+    assert "denied %s" % env in printed
+    assert_inactive(shell.state())
+
+
+@pytest.mark.parametrize("kind", ["bash", "zsh"])
+def test_allow_in_one_shell_reaches_another_open_shell(spawn, cloned, kind):
+    first, second = spawn(kind), spawn(kind)
+    second.cd(str(cloned))
+    assert second.state()["VIRTUAL_ENV"] is None
+    first.run(autoenv_line(kind, "allow", quote_for(kind, str(cloned))))
+    second.run("true")
+    assert second.state()["VIRTUAL_ENV"] == str(cloned / ".venv")
+
+
+@pytest.mark.parametrize("kind", ["bash", "zsh"])
+def test_env_owned_by_a_stranger_is_refused(spawn, tmp_path, kind):
+    root = tmp_path / "shared"
+    root.mkdir()
+    (root / "setup.py").write_text("")
+    make_venv(str(root / ".venv"))
+    os.chown(str(root / ".venv" / "bin"), 65534, 65534)
+    shell = spawn(kind)
+    printed = shell.cd(str(root))
+    assert printed.count(REFUSED) == 1 and "owned by nobody" in printed
+    assert_inactive(shell.state())
