@@ -49,7 +49,8 @@ def make_venv(path, python=sys.executable):
 
 
 class InteractiveShell:
-    def __init__(self, kind, home, init=True, env=None, timeout=20):
+    def __init__(self, kind, home, init=True, env=None, timeout=20, prefix=()):
+        # prefix: words run before the shell, e.g. setpriv arguments to start it as another user.
         self.kind = kind
         self.home = home
         self.token = "AUTOENV-" + uuid.uuid4().hex[:12] + ">"
@@ -57,9 +58,10 @@ class InteractiveShell:
         self.out_file = os.path.join(home, ".state-%s.json" % uuid.uuid4().hex[:8])
         self.environ = self.base_environ(home)
         self.environ.update(env or {})
+        argv = list(prefix) + SHELL_COMMANDS[kind]
         self.child = pexpect.spawn(
-            SHELL_COMMANDS[kind][0],
-            SHELL_COMMANDS[kind][1:],
+            argv[0],
+            argv[1:],
             env=self.environ,
             cwd=home,
             encoding="utf-8",
