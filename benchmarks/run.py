@@ -1,0 +1,443 @@
+"""Time autoenv in real interactive shells: ``.venv/bin/python benchmarks/run.py``.
+
+Every number is a median round trip (line sent on the pty -> next prompt drawn)
+minus the same round trip in a bare shell of the same kind, measured
+interleaved so that load on the machine hits both alike.  Beside autoenv:
+direnv with a minimal ``.envrc`` and with ``layout python3`` (when direnv is
+installed), and the floor of any Python helper, ``python -I -S -c pass`` run
+from the shell the way the snippet runs the helper (inside ``$(...)``).
+
+Options: ``--quick`` (fewer runs), ``--shells bash,zsh``, ``--runs N``,
+``--json FILE`` (raw medians), ``--no-direnv``.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, REPO)
+sys.path.insert(0, HERE)
+
+from autoenv import init as autoenv_init  # noqa: E402
+from ptyshell import PtyShell  # noqa: E402
+
+DEPTH = 40
+BUDGETS_MS = {"prompt": 0.1, "cd": 1.0, "switch": 8.0}
+
+
+# ---------------------------------------------------------------- the trees
+
+def make_tree(base, tool, python):
+    """The same directory layout for each tool; only the project files differ.
+
+    ``tool`` is "autoenv" (pyproject.toml + .venv), "direnv" (.envrc with one
+    export) or "layout" (.envrc with ``layout python3``).
+    """
+    deep = os.path.join(base, *("d%02d" % i for i in range(1, DEPTH + 1)))
+    projects = {
+        "A": os.path.join(base, "projA"),
+        "B": os.path.join(base, "projB"),
+        "deepA": os.path.join(deep, "projA"),
+        "deepB": os.path.join(deep, "projB"),
+    }
+    for letter, root in projects.items():
+        for sub in ("one", "two"):
+            os.makedirs(os.path.join(root, "src", sub))
+        if tool == "autoenv":
+            with open(os.path.join(root, "pyproject.toml"), "w") as handle:
+                handle.write('[project]\nname = "bench%s"\n' % letter)
+            subprocess.run([python, "-m", "venv", "--without-pip", os.path.join(root, ".venv")], check=True)
+        elif tool == "direnv":
+            with open(os.path.join(root, ".envrc"), "w") as handle:
+                handle.write("export BENCH_PROJECT=%s\n" % letter)
+        else:
+            with open(os.path.join(root, ".envrc"), "w") as handle:
+                handle.write("layout python3\n")
+    deep_sub = os.path.join(projects["A"], *("s%02d" % i for i in range(1, DEPTH + 1)))
+    os.makedirs(deep_sub)
+    for sub in ("one", "two"):
+        os.makedirs(os.path.join(base, "plain", sub))
+    return dict(projects, deep_sub=deep_sub, plain=os.path.join(base, "plain"))
+
+
+class Case:
+    def __init__(self, name, label, budget, start, lines):
+        self.name = name
+        self.label = label
+        self.budget = budget  # key of BUDGETS_MS, or None
+        self.start = start  # tree -> directory to stand in
+        self.lines = lines  # (kind, tree) -> lines sent in turn
+
+
+def cd_lines(*picks):
+    def lines(kind, tree):
+        return ["cd " + quote(kind, pick(tree)) for pick in picks]
+    return lines
+
+
+def quote(kind, value):
+    if kind == "fish":
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def join(*parts):
+    return lambda tree: os.path.join(tree[parts[0]], *parts[1:])
+
+
+CASES = [
+    Case("prompt", "prompt, nothing changed (in a project subdir)", "prompt",
+         join("A", "src", "one"), lambda kind, tree: [""]),
+    Case("cd-project", "cd inside one project (src/one <-> src/two)", "cd",
+         join("A", "src", "one"), cd_lines(join("A", "src", "two"), join("A", "src", "one"))),
+    Case("cd-plain", "cd between dirs with no project", "cd",
+         join("plain", "one"), cd_lines(join("plain", "two"), join("plain", "one"))),
+    Case("switch", "cd that switches envs (A <-> B)", "switch",
+         join("A"), cd_lines(join("B"), join("A"))),
+    Case("deep-prompt", "prompt in a project %d dirs deep" % DEPTH, "prompt",
+         join("deepA", "src", "one"), lambda kind, tree: [""]),
+    Case("deep-cd", "cd inside a project %d dirs deep" % DEPTH, "cd",
+         join("deepA", "src", "one"), cd_lines(join("deepA", "src", "two"), join("deepA", "src", "one"))),
+    Case("deep-sub", "cd project root <-> its subdir %d below" % DEPTH, "cd",
+         join("A"), cd_lines(join("deep_sub"), join("A"))),
+    Case("deep-switch", "switch between projects %d dirs deep" % DEPTH, "switch",
+         join("deepA"), cd_lines(join("deepB"), join("deepA"))),
+]
+
+
+# ---------------------------------------------------------------- shells
+
+def base_environ(home, bin_dir):
+    environ = {
+        "HOME": home,
+        "PATH": os.pathsep.join([bin_dir, "/usr/local/bin", "/usr/bin", "/bin"]),
+        "TERM": "dumb",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "XDG_CONFIG_HOME": os.path.join(home, ".config"),
+        "XDG_CACHE_HOME": os.path.join(home, ".cache"),
+        "XDG_DATA_HOME": os.path.join(home, ".local", "share"),
+        "XDG_STATE_HOME": os.path.join(home, ".local", "state"),
+        "XDG_RUNTIME_DIR": os.path.join(home, ".run"),
+        "DIRENV_LOG_FORMAT": "",
+    }
+    os.makedirs(environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+    return environ
+
+
+def snippet_file(kind, work):
+    path = os.path.join(work, "autoenv-init." + kind)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(autoenv_init.render_init(kind))
+    return path
+
+
+def setup_lines(variant, kind, work):
+    if variant == "autoenv":
+        path = snippet_file(kind, work)
+        return [("source " if kind != "fish" else "source ") + quote(kind, path)]
+    if variant in ("direnv", "layout"):
+        return ["direnv hook fish | source" if kind == "fish" else 'eval "$(direnv hook %s)"' % kind]
+    return []
+
+
+def floor_line(kind, python):
+    if kind == "fish":
+        return "set __x (%s -I -S -c pass)" % quote(kind, python)
+    return "__x=$(%s -I -S -c pass)" % quote(kind, python)
+
+
+def helper_line(kind, python, helper, pwd):
+    """The helper exactly as the snippet starts it, output thrown away."""
+    args = " ".join(quote(kind, a) for a in (python, "-I", "-S", helper, kind, "1", pwd))
+    if kind == "fish":
+        return "set __x (%s)" % args
+    return "__x=$(%s)" % args
+
+
+# ---------------------------------------------------------------- measuring
+
+def median_ms(samples):
+    return statistics.median(samples) / 1e6
+
+
+def measure(shells, lines_for, runs, warmup):
+    """Round trips for each shell, interleaved; returns {variant: [ns, ...]}."""
+    samples = {variant: [] for variant in shells}
+    order = list(shells)
+    total = warmup + runs
+    for i in range(total):
+        # Rotate who goes first so no variant always follows the same neighbour.
+        rotated = order[i % len(order):] + order[: i % len(order)]
+        for variant in rotated:
+            lines = lines_for[variant]
+            took = shells[variant].roundtrip(lines[i % len(lines)])
+            if i >= warmup:
+                samples[variant].append(took)
+    return samples
+
+
+def check(shell, line, expect, what):
+    # Only the first line: the prompt prefix "(name) " follows it.
+    got = shell.run(line).strip().split("\n")[0]
+    if got != expect:
+        raise SystemExit("benchmark setup broken: %s: expected %r, got %r" % (what, expect, got))
+
+
+def sanity(kind, shells, trees):
+    """Make sure each tool really switches, else the numbers would be meaningless."""
+    for variant, shell in shells.items():
+        tree = trees.get(variant)
+        if variant == "autoenv":
+            shell.run("cd " + quote(kind, tree["B"]))
+            check(shell, 'printf "[%s]\\n" "$VIRTUAL_ENV"', "[%s]" % os.path.join(tree["B"], ".venv"),
+                  "%s autoenv activates project B" % kind)
+        elif variant == "direnv":
+            shell.run("cd " + quote(kind, tree["B"]))
+            check(shell, 'printf "[%s]\\n" "$BENCH_PROJECT"', "[B]", "%s direnv loads B" % kind)
+        elif variant == "layout":
+            shell.run("cd " + quote(kind, tree["B"]))
+            out = shell.run('printf "[%s]\\n" "$VIRTUAL_ENV"').strip().split("\n")[0]
+            if not out.startswith("[" + tree["B"]):
+                raise SystemExit("benchmark setup broken: %s direnv layout python3: VIRTUAL_ENV=%s" % (kind, out))
+
+
+def helper_facts(python, helper, environ, pwd, runs):
+    """The helper started directly (no shell): median wall time and peak RSS, beside the floor."""
+    def spawn(argv):
+        start = time.perf_counter_ns()
+        pid = os.posix_spawn(argv[0], argv, environ,
+                             file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+        _, status, usage = os.wait4(pid, 0)
+        took = time.perf_counter_ns() - start
+        if status != 0:
+            raise SystemExit("helper failed: %r" % (argv,))
+        return took, usage.ru_maxrss
+
+    facts = {}
+    for name, argv in (("floor", [python, "-I", "-S", "-c", "pass"]),
+                       ("helper", [python, "-I", "-S", helper, "bash", "1", pwd])):
+        spawn(argv)
+        results = [spawn(argv) for _ in range(runs)]
+        facts[name] = {
+            "median_ms": median_ms([r[0] for r in results]),
+            "peak_rss_kib": max(r[1] for r in results),
+        }
+    return facts
+
+
+# ---------------------------------------------------------------- report
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%s, %d CPUs (nproc), %s %s, Python %s" % (
+        model, os.cpu_count() or 0, platform.system(), platform.release(), platform.python_version())
+
+
+def shell_version(kind):
+    try:
+        out = subprocess.run([kind, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except OSError:
+        return kind
+    return out.strip().splitlines()[0] if out.strip() else kind
+
+
+def fmt(value):
+    if value is None:
+        return "–"
+    if abs(value) < 1:
+        return "%.2f" % value
+    return "%.1f" % value
+
+
+def verdict(case, value):
+    if case.budget is None or value is None:
+        return ""
+    limit = BUDGETS_MS[case.budget]
+    return ("meets ≤%g" if value <= limit else "**misses** ≤%g") % limit
+
+
+def print_table(kind, results, variants):
+    names = {"autoenv": "autoenv", "direnv": "direnv (export)", "layout": "direnv (layout python3)"}
+    shown = [v for v in ("autoenv", "direnv", "layout") if v in variants]
+    print("\n#### %s (%s), ms above a bare shell (median)\n" % (kind, shell_version(kind)))
+    print("| case | bare shell round trip | " + " | ".join(names[v] for v in shown) + " | autoenv budget |")
+    print("|---|---|" + "---|" * len(shown) + "---|")
+    for case in CASES:
+        row = results[case.name]
+        cells = [fmt(row.get(v)) for v in shown]
+        print("| %s | %s | %s | %s |" % (case.label, fmt(row["bare"]), " | ".join(cells),
+                                        verdict(case, row.get("autoenv"))))
+    floor = results["floor"]
+    print("| `python -I -S -c pass` in `$(...)` (floor of any Python helper) | %s | %s |%s |" % (
+        fmt(floor["bare"]), " | ".join([fmt(floor["floor"])] + ["–"] * (len(shown) - 1)), ""))
+    print("| the helper itself in `$(...)` (what a switch pays at least) | %s | %s |%s |" % (
+        fmt(floor["bare"]), " | ".join([fmt(floor["helper"])] + ["–"] * (len(shown) - 1)), ""))
+
+
+# ---------------------------------------------------------------- main
+
+def available(kind):
+    if shutil.which(kind) is None:
+        return False
+    return kind != "fish" or os.path.exists(os.path.join(autoenv_init.snippet_dir(), "autoenv.fish"))
+
+
+def bench_shell(kind, args, trees, environ, work, python, helper):
+    variants = ["bare", "autoenv"] + (["direnv", "layout"] if trees.get("direnv") else [])
+    shells = {}
+    try:
+        for variant in variants:
+            shell = PtyShell(kind, environ, cwd=environ["HOME"])
+            for line in setup_lines(variant, kind, work):
+                shell.run(line)
+            shells[variant] = shell
+        sanity(kind, shells, trees)
+        results = {}
+        for case in CASES:
+            switch = case.budget == "switch"
+            runs = max(5, args.runs // 4) if switch else args.runs
+            for variant, shell in shells.items():
+                tree = trees.get(variant, trees["autoenv"])
+                shell.run("cd " + quote(kind, case.start(tree)))
+            lines_for = {v: case.lines(kind, trees.get(v, trees["autoenv"])) for v in shells}
+            samples = measure(shells, lines_for, runs, warmup=max(3, runs // 10))
+            bare = median_ms(samples["bare"])
+            results[case.name] = {"bare": bare}
+            for variant in variants[1:]:
+                results[case.name][variant] = median_ms(samples[variant]) - bare
+            print("  %s %-12s %s" % (kind, case.name, "  ".join(
+                "%s=%.3f" % (v, results[case.name][v]) for v in variants)), file=sys.stderr)
+        # The floor and the helper, from the bare shell, against its empty line.
+        bare = shells["bare"]
+        bare.run("cd " + quote(kind, trees["autoenv"]["A"]))
+        pwd = trees["autoenv"]["A"]
+        runs = max(5, args.runs // 4)
+        lines = {"bare": [""], "floor": [floor_line(kind, python)],
+                 "helper": [helper_line(kind, python, helper, pwd)]}
+        samples = {"bare": [], "floor": [], "helper": []}
+        for i in range(runs + 3):
+            for name in ("bare", "floor", "helper"):
+                took = bare.roundtrip(lines[name][0])
+                if i >= 3:
+                    samples[name].append(took)
+        base = median_ms(samples["bare"])
+        results["floor"] = {"bare": base, "floor": median_ms(samples["floor"]) - base,
+                            "helper": median_ms(samples["helper"]) - base}
+        return results, variants
+    finally:
+        for shell in shells.values():
+            shell.close()
+
+
+def run_creation(args):
+    script = os.path.join(HERE, "create.py")
+    if not os.path.exists(script):
+        print("\n(first entry / creation: benchmarks/create.py is not there yet; not measured)")
+        return
+    print("\n### First entry (env created)\n")
+    sys.stdout.flush()
+    command = [sys.executable, script] + (["--quick"] if args.quick else [])
+    subprocess.run(command, check=False)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs (about a quarter)")
+    parser.add_argument("--runs", type=int, default=None, help="round trips per cheap case (default 200)")
+    parser.add_argument("--shells", default="bash,zsh,fish")
+    parser.add_argument("--no-direnv", action="store_true")
+    parser.add_argument("--no-create", action="store_true", help="skip the first-entry benchmark")
+    parser.add_argument("--json", help="also write the raw medians here")
+    args = parser.parse_args(argv)
+    if args.runs is None:
+        args.runs = 50 if args.quick else 200
+
+    python = autoenv_init.helper_python()
+    helper = autoenv_init.helper_path()
+    real_python = os.path.realpath(python)
+    direnv = None if args.no_direnv else shutil.which("direnv")
+    kinds = [k for k in args.shells.split(",") if k]
+    skipped = [k for k in kinds if not available(k)]
+    kinds = [k for k in kinds if k not in skipped]
+
+    work = tempfile.mkdtemp(prefix="aeb-")
+    try:
+        home = os.path.join(work, "home")
+        bin_dir = os.path.join(work, "bin")
+        os.makedirs(home)
+        os.makedirs(bin_dir)
+        # direnv's `layout python3` runs python3 from PATH: the real one, not a shim.
+        os.symlink(real_python, os.path.join(bin_dir, "python3"))
+        environ = base_environ(home, bin_dir)
+        trees = {"autoenv": make_tree(os.path.join(work, "ae"), "autoenv", real_python)}
+        if direnv:
+            trees["direnv"] = make_tree(os.path.join(work, "dm"), "direnv", real_python)
+            trees["layout"] = make_tree(os.path.join(work, "dl"), "layout", real_python)
+            for tool in ("direnv", "layout"):
+                for key in ("A", "B", "deepA", "deepB"):
+                    subprocess.run([direnv, "allow", trees[tool][key]], env=environ, check=True)
+                    # `layout python3` builds its venv on first load: do that now, untimed.
+                    subprocess.run([direnv, "exec", trees[tool][key], "true"], env=environ, check=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        started = time.monotonic()
+        print("## autoenv benchmark, %s\n" % datetime.date.today().isoformat())
+        print("Machine: %s  " % machine())
+        print("Helper interpreter: `%s`  " % real_python)
+        print("direnv: %s  " % (subprocess.run([direnv, "version"], capture_output=True, text=True).stdout.strip()
+                                if direnv else "not installed"))
+        print("Runs per case: %d (switches: %d); median of round trips minus the bare shell's median."
+              % (args.runs, max(5, args.runs // 4)))
+        if skipped:
+            print("Not measured (shell or its autoenv snippet missing): %s" % ", ".join(skipped))
+        sys.stdout.flush()
+
+        everything = {"machine": machine(), "date": datetime.date.today().isoformat(), "shells": {}}
+        for kind in kinds:
+            results, variants = bench_shell(kind, args, trees, environ, work, python, helper)
+            everything["shells"][kind] = results
+            print_table(kind, results, variants)
+            sys.stdout.flush()
+
+        facts = helper_facts(python, helper, environ, trees["autoenv"]["A"], runs=max(10, args.runs // 4))
+        everything["helper"] = facts
+        print("\n#### The helper started directly (no shell), switching into a project\n")
+        print("| process | median wall time ms | peak RSS MiB |")
+        print("|---|---|---|")
+        print("| `python -I -S -c pass` | %.1f | %.1f |" % (facts["floor"]["median_ms"],
+                                                         facts["floor"]["peak_rss_kib"] / 1024))
+        print("| autoenv helper (`python -I -S _run_hook.py`) | %.1f | %.1f |" % (
+            facts["helper"]["median_ms"], facts["helper"]["peak_rss_kib"] / 1024))
+        sys.stdout.flush()
+
+        if not args.no_create:
+            run_creation(args)
+        print("\n(total %.0f s)" % (time.monotonic() - started))
+        if args.json:
+            with open(args.json, "w") as handle:
+                json.dump(everything, handle, indent=1)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
