@@ -16,8 +16,13 @@ __autoenv_stamp=
 __autoenv_below=()
 __autoenv_above=()
 __autoenv_failed=0
-__autoenv_ps1_added=
-__autoenv_prompt_text=
+# What autoenv put into PS1 survives a second init (say, ~/.bashrc sourced
+# again), so the prefix is not added twice.
+__autoenv_ps1_added=${__autoenv_ps1_added-}
+__autoenv_prompt_text=${__autoenv_prompt_text-}
+__autoenv_prompt_raw=${__autoenv_prompt_raw-}
+__autoenv_prompt_sig=${__autoenv_prompt_sig-}
+__autoenv_sig_now=
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 __autoenv_fresh() {
@@ -53,34 +58,71 @@ __autoenv_fresh() {
   \builtin return 0
 }
 
+# Shows TEXT (e.g. "(proj) ") in front of PS1, or nothing when TEXT is empty.
 __autoenv_prompt_set() {
-  if [[ -n $__autoenv_ps1_added && ${PS1-} == "$__autoenv_ps1_added"* ]]; then
-    PS1=${PS1#"$__autoenv_ps1_added"}
+  local text=$1 add
+  __autoenv_prompt_raw=$1
+  __autoenv_prompt_signature
+  __autoenv_prompt_sig=$__autoenv_sig_now
+  [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || text=
+  __autoenv_prompt_text=$text
+  # Take back what was added last time.  `activate` puts its prefix in front
+  # of it and `deactivate` restores a PS1 that still holds it, so it is
+  # forgotten only once it has been taken off the front.
+  if [[ -n $__autoenv_ps1_added ]]; then
+    if [[ ${PS1-} == "$__autoenv_ps1_added"* ]]; then
+      PS1=${PS1#"$__autoenv_ps1_added"}
+      __autoenv_ps1_added=
+    elif [[ ${PS1-} == *"$__autoenv_ps1_added"* ]]; then
+      PS1=${PS1/"$__autoenv_ps1_added"/}
+    fi
   fi
-  __autoenv_ps1_added=
-  __autoenv_prompt_text=$1
-  [[ -n $1 && -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || \builtin return 0
+  [[ -n $text ]] || \builtin return 0
   if \builtin shopt -q promptvars; then
-    # A reference, not the text: the value of a parameter is not expanded again.
-    __autoenv_ps1_added='${__autoenv_prompt_text}'
+    # A reference, not the text: bash does not expand a parameter's value
+    # again, so a directory name is shown as it is and never run.
+    add='${__autoenv_prompt_text}'
   else
-    __autoenv_ps1_added=${1//\\/\\\\}
+    add=${text//\\/\\\\}
   fi
-  PS1=$__autoenv_ps1_added${PS1-}
+  __autoenv_ps1_added=$add
+  PS1=$add${PS1-}
+}
+
+# What the prefix was built for; when it changes (promptvars toggled,
+# VIRTUAL_ENV_DISABLE_PROMPT set or unset) the prefix is built again.
+__autoenv_prompt_signature() {
+  __autoenv_sig_now=text
+  if \builtin shopt -q promptvars; then __autoenv_sig_now=ref; fi
+  if [[ -n ${VIRTUAL_ENV_DISABLE_PROMPT-} ]]; then __autoenv_sig_now+=:off; fi
 }
 
 __autoenv_update() {
   __autoenv_fresh && \builtin return 0
-  local out
-  if out=$("$__autoenv_python" -I -S "$__autoenv_helper" bash "$$" "$PWD"); then
+  local out code=0
+  if [[ ! -x $__autoenv_python || ! -f $__autoenv_helper ]]; then
+    code=127
+  elif [[ $__autoenv_failed == 1 ]]; then
+    # Said once already; stay quiet until it works again.
+    out=$("$__autoenv_python" -I -S "$__autoenv_helper" bash "$$" "$PWD" 2>/dev/null) || code=$?
+  else
+    out=$("$__autoenv_python" -I -S "$__autoenv_helper" bash "$$" "$PWD") || code=$?
+  fi
+  if [[ $code == 0 ]]; then
     \builtin eval -- "$out"
     __autoenv_failed=0
   else
-    if [[ $__autoenv_failed == 0 ]]; then
-      \builtin printf 'autoenv: the helper failed (%s); the shell is unchanged. Run: autoenv doctor\n' \
-        "$__autoenv_helper" >&2
+    if [[ $__autoenv_failed == 0 && $code != 130 ]]; then
+      if [[ $code == 127 ]]; then
+        \builtin printf 'autoenv: cannot run %s %s (gone after an upgrade or uninstall?); this shell stays as it is. Run: autoenv doctor\n' \
+          "$__autoenv_python" "$__autoenv_helper" >&2
+      else
+        \builtin printf 'autoenv: the helper failed (exit %s); this shell stays as it is. Run: autoenv doctor\n' \
+          "$code" >&2
+      fi
+      __autoenv_failed=1
     fi
-    __autoenv_failed=1
+    # Asked again only after a cd into a directory that may matter.
     __autoenv_key=
     __autoenv_below=()
     __autoenv_above=()
@@ -93,6 +135,10 @@ __autoenv_update() {
 __autoenv_hook() {
   local ret=$?
   __autoenv_update
+  if [[ -n $__autoenv_prompt_raw ]]; then
+    __autoenv_prompt_signature
+    [[ $__autoenv_sig_now == "$__autoenv_prompt_sig" ]] || __autoenv_prompt_set "$__autoenv_prompt_raw"
+  fi
   \builtin return "$ret"
 }
 
@@ -108,7 +154,9 @@ __autoenv_chdir() {
     \builtin "$command" "$@"
   fi
   local ret=$?
-  __autoenv_update
+  # Not in a subshell such as $(cd dir && pwd): its changes vanish with it,
+  # and a helper run there would only cost time (the prompt catches up).
+  [[ $BASHPID != "$$" ]] || __autoenv_update
   \builtin return "$ret"
 }
 

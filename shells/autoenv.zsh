@@ -10,7 +10,11 @@ __autoenv_names=(@NAMES@)
 # shell re-checks that with builtin tests only, so an unchanged prompt or a cd
 # that changes nothing starts no process.
 typeset -g __autoenv_ready=0 __autoenv_pwd='' __autoenv_venv='' __autoenv_key='' __autoenv_stamp=''
-typeset -g __autoenv_failed=0 __autoenv_ps1_added='' __autoenv_prompt_text=''
+typeset -g __autoenv_failed=0
+# What autoenv put into PS1 survives a second init (say, ~/.zshrc sourced
+# again), so the prefix is not added twice.
+typeset -g __autoenv_ps1_added=${__autoenv_ps1_added-} __autoenv_prompt_text=${__autoenv_prompt_text-}
+typeset -g __autoenv_prompt_raw=${__autoenv_prompt_raw-} __autoenv_prompt_sig=${__autoenv_prompt_sig-}
 typeset -ga __autoenv_below __autoenv_above
 __autoenv_below=()
 __autoenv_above=()
@@ -53,34 +57,66 @@ __autoenv_fresh() {
   return 0
 }
 
+# Shows TEXT (e.g. "(proj) ") in front of PS1, or nothing when TEXT is empty.
+# Reads __autoenv_sig, the prompt options __autoenv_hook saw before emulate.
 __autoenv_prompt_set() {
   emulate -L zsh
-  if [[ -n $__autoenv_ps1_added && ${PS1:0:${#__autoenv_ps1_added}} == "$__autoenv_ps1_added" ]]; then
-    PS1=${PS1:${#__autoenv_ps1_added}}
+  local text=$1 add sig=${__autoenv_sig-}
+  __autoenv_prompt_raw=$1
+  __autoenv_prompt_sig=$sig
+  [[ $sig == *d* ]] && text=
+  [[ $sig == *p* ]] && text=${text//\%/%%}
+  [[ $sig == *b* ]] && text=${text//\!/!!}
+  __autoenv_prompt_text=$text
+  # Take back what was added last time.  `activate` puts its prefix in front
+  # of it and `deactivate` restores a PS1 that still holds it, so it is
+  # forgotten only once it has been taken off the front.
+  if [[ -n $__autoenv_ps1_added ]]; then
+    if [[ $PS1 == "$__autoenv_ps1_added"* ]]; then
+      PS1=${PS1#"$__autoenv_ps1_added"}
+      __autoenv_ps1_added=
+    elif [[ $PS1 == *"$__autoenv_ps1_added"* ]]; then
+      PS1=${PS1/"$__autoenv_ps1_added"/}
+    fi
   fi
-  __autoenv_ps1_added=
-  __autoenv_prompt_text=${1//\%/%%}
-  [[ -n $1 && -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || return 0
-  if (( ${__autoenv_subst:-0} )); then
-    # A reference, not the text: the value of a parameter is not expanded again.
-    __autoenv_ps1_added='${__autoenv_prompt_text}'
+  [[ -n $text ]] || return 0
+  if [[ $sig == *s* ]]; then
+    # A reference, not the text: prompt_subst expands PS1 once, so the value
+    # (a directory name) is shown as it is and never run.
+    add='${__autoenv_prompt_text}'
   else
-    __autoenv_ps1_added=$__autoenv_prompt_text
+    # Plain text is safe only while prompt_subst stays off; __autoenv_hook
+    # rebuilds the prefix at the next prompt when that option changes.
+    add=$text
   fi
-  PS1=$__autoenv_ps1_added$PS1
+  __autoenv_ps1_added=$add
+  PS1=$add$PS1
 }
 
 __autoenv_update() {
   __autoenv_fresh && return 0
-  local out
-  if out=$("$__autoenv_python" -I -S "$__autoenv_helper" zsh "$$" "$PWD"); then
+  local out code=0
+  if [[ ! -x $__autoenv_python || ! -f $__autoenv_helper ]]; then
+    code=127
+  elif (( __autoenv_failed )); then
+    # Said once already; stay quiet until it works again.
+    out=$("$__autoenv_python" -I -S "$__autoenv_helper" zsh "$$" "$PWD" 2>/dev/null) || code=$?
+  else
+    out=$("$__autoenv_python" -I -S "$__autoenv_helper" zsh "$$" "$PWD") || code=$?
+  fi
+  if (( code == 0 )); then
     eval "$out"
     __autoenv_failed=0
   else
-    if [[ $__autoenv_failed == 0 ]]; then
-      print -ru2 -- "autoenv: the helper failed ($__autoenv_helper); the shell is unchanged. Run: autoenv doctor"
+    if (( ! __autoenv_failed && code != 130 )); then
+      if (( code == 127 )); then
+        print -ru2 -- "autoenv: cannot run $__autoenv_python $__autoenv_helper (gone after an upgrade or uninstall?); this shell stays as it is. Run: autoenv doctor"
+      else
+        print -ru2 -- "autoenv: the helper failed (exit $code); this shell stays as it is. Run: autoenv doctor"
+      fi
+      __autoenv_failed=1
     fi
-    __autoenv_failed=1
+    # Asked again only after a cd into a directory that may matter.
     __autoenv_key=
     __autoenv_below=()
     __autoenv_above=()
@@ -93,11 +129,20 @@ __autoenv_update() {
 # chpwd switches the env at the cd itself, so `cd proj && pytest` runs the
 # project's pytest; precmd covers the first prompt and changes made in place.
 __autoenv_hook() {
-  local ret=$? __autoenv_subst=0
-  # Read before emulate resets it: the prompt prefix depends on it.
-  [[ -o prompt_subst ]] && __autoenv_subst=1
+  local ret=$? __autoenv_sig=
+  # Read before emulate resets them: the prompt prefix depends on them.
+  [[ -o prompt_subst ]] && __autoenv_sig+=s
+  [[ -o prompt_percent ]] && __autoenv_sig+=p
+  [[ -o prompt_bang ]] && __autoenv_sig+=b
+  [[ -n ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] && __autoenv_sig+=d
   emulate -L zsh
+  # Not in a subshell such as $(cd dir && pwd): its changes vanish with it,
+  # and a helper run there would only cost time (the prompt catches up).
+  (( ZSH_SUBSHELL )) && return $ret
   __autoenv_update
+  if [[ -n $__autoenv_prompt_raw && $__autoenv_sig != "$__autoenv_prompt_sig" ]]; then
+    __autoenv_prompt_set "$__autoenv_prompt_raw"
+  fi
   return $ret
 }
 
