@@ -1,0 +1,164 @@
+# autoenv for PowerShell 7: autoenv init pwsh | Out-String | Invoke-Expression
+# (in $PROFILE).  Every cmdlet is named with its module, so aliases and
+# functions a user put in place of cd, Get-Item & co. change nothing here.
+
+$global:__autoenv_python = @PYTHON@
+$global:__autoenv_helper = @HELPER@
+$global:__autoenv_names = [string[]]@(@NAMES@)
+
+# State between helper runs.  The helper proves what an answer depends on; the
+# shell re-checks that with .NET file tests only, so an unchanged prompt or a
+# cd that changes nothing starts no process.
+$global:__autoenv_ready = 0
+$global:__autoenv_pwd = ''
+$global:__autoenv_venv = ''
+$global:__autoenv_key = ''
+$global:__autoenv_stamp = ''
+$global:__autoenv_below = [string[]]@()
+$global:__autoenv_above = [string[]]@()
+if (-not (Microsoft.PowerShell.Utility\Get-Variable -Name __autoenv_failed -Scope Global -ErrorAction Ignore)) {
+    $global:__autoenv_failed = 0
+}
+if (-not (Microsoft.PowerShell.Utility\Get-Variable -Name __autoenv_prompt_text -Scope Global -ErrorAction Ignore)) {
+    $global:__autoenv_prompt_text = ''
+}
+
+function global:__autoenv_here {
+    # The helper only knows file systems: elsewhere (Env:, HKLM:) nothing changes.
+    $location = $ExecutionContext.SessionState.Path.CurrentLocation
+    if ($location.Provider.Name -ne 'FileSystem') { return $null }
+    return $location.ProviderPath
+}
+
+function global:__autoenv_newer([string[]] $dirs, [datetime] $since) {
+    foreach ($dir in $dirs) {
+        if ([System.IO.Directory]::GetLastWriteTimeUtc($dir) -gt $since) { return $true }
+    }
+    return $false
+}
+
+# $true when the last answer still holds for the current directory.
+function global:__autoenv_fresh([string] $here) {
+    if ($global:__autoenv_ready -ne 1) { return $false }
+    if ("$([System.Environment]::GetEnvironmentVariable('VIRTUAL_ENV'))" -cne $global:__autoenv_venv) { return $false }
+    $stamp = $global:__autoenv_stamp
+    if (-not $stamp -or -not [System.IO.File]::Exists($stamp)) { return $false }
+    $since = [System.IO.File]::GetLastWriteTimeUtc($stamp)
+    if ($here -ceq $global:__autoenv_pwd) {
+        return -not (__autoenv_newer ($global:__autoenv_below + $global:__autoenv_above) $since)
+    }
+    # A new directory: nothing between it and the directory the answer hangs on
+    # may hold a watched name.
+    $below = [System.Collections.Generic.List[string]]::new()
+    $dir = $here
+    while ($dir -cne $global:__autoenv_key) {
+        foreach ($name in $global:__autoenv_names) {
+            $candidate = [System.IO.Path]::Combine($dir, $name)
+            if ([System.IO.File]::Exists($candidate) -or [System.IO.Directory]::Exists($candidate)) { return $false }
+        }
+        $below.Add($dir)
+        $parent = [System.IO.Path]::GetDirectoryName($dir)
+        if ([string]::IsNullOrEmpty($parent)) {
+            if ($global:__autoenv_key) { return $false }
+            break
+        }
+        $dir = $parent
+    }
+    if (__autoenv_newer $global:__autoenv_above $since) { return $false }
+    $global:__autoenv_below = $below.ToArray()
+    $global:__autoenv_pwd = $here
+    return $true
+}
+
+function global:__autoenv_prompt_set([string] $text) {
+    if ([System.Environment]::GetEnvironmentVariable('VIRTUAL_ENV_DISABLE_PROMPT')) { $text = '' }
+    $global:__autoenv_prompt_text = $text
+}
+
+function global:__autoenv_update {
+    $here = __autoenv_here
+    if ($null -eq $here -or (__autoenv_fresh $here)) { return }
+    $out = $null
+    $ok = $false
+    if ([System.IO.File]::Exists($global:__autoenv_python) -and [System.IO.File]::Exists($global:__autoenv_helper)) {
+        $encoding = [System.Console]::OutputEncoding
+        try {
+            # Paths are UTF-8 both ways, whatever the console code page.
+            try { [System.Console]::OutputEncoding = [System.Text.UTF8Encoding]::new($false) } catch { }
+            $out = & $global:__autoenv_python -X utf8 -I -S $global:__autoenv_helper pwsh $PID $here
+            $ok = $LASTEXITCODE -eq 0
+        } catch {
+            $ok = $false
+        } finally {
+            try { [System.Console]::OutputEncoding = $encoding } catch { }
+        }
+    }
+    if ($ok) {
+        $code = @($out) -join "`n"
+        if ($code) { Microsoft.PowerShell.Utility\Invoke-Expression -Command $code }
+        $global:__autoenv_failed = 0
+    } else {
+        if ($global:__autoenv_failed -eq 0) {
+            [System.Console]::Error.WriteLine(
+                "autoenv: the helper failed ($($global:__autoenv_helper)); the shell is unchanged. Run: autoenv doctor")
+        }
+        $global:__autoenv_failed = 1
+        $global:__autoenv_key = ''
+        $global:__autoenv_below = [string[]]@()
+        $global:__autoenv_above = [string[]]@()
+    }
+    $global:__autoenv_ready = 1
+    $global:__autoenv_pwd = $here
+    $global:__autoenv_venv = "$([System.Environment]::GetEnvironmentVariable('VIRTUAL_ENV'))"
+}
+
+# Runs the update without touching $LASTEXITCODE, which the user's prompt may show.
+function global:__autoenv_hook {
+    $saved = Microsoft.PowerShell.Utility\Get-Variable -Name LASTEXITCODE -Scope Global -ErrorAction Ignore
+    try {
+        __autoenv_update
+    } finally {
+        if ($saved) {
+            $global:LASTEXITCODE = $saved.Value
+        } else {
+            Microsoft.PowerShell.Utility\Remove-Variable -Name LASTEXITCODE -Scope Global -ErrorAction Ignore
+        }
+    }
+}
+
+# The prompt: theirs, called after ours, once per session even if init runs twice.
+if (-not (Microsoft.PowerShell.Utility\Get-Variable -Name __autoenv_user_prompt -Scope Global -ErrorAction Ignore)) {
+    $__autoenv_found = Microsoft.PowerShell.Management\Get-Item -LiteralPath Function:\prompt -ErrorAction Ignore
+    $global:__autoenv_user_prompt = if ($__autoenv_found) { $__autoenv_found.ScriptBlock } else { $null }
+    Microsoft.PowerShell.Utility\Remove-Variable -Name __autoenv_found -ErrorAction Ignore
+
+    function global:prompt {
+        $succeeded = $?
+        __autoenv_hook
+        if ($global:__autoenv_prompt_text) {
+            Microsoft.PowerShell.Utility\Write-Host -Object $global:__autoenv_prompt_text -NoNewline
+        }
+        # Give their prompt the $? it would have seen.
+        if (-not $succeeded) { Microsoft.PowerShell.Utility\Write-Error -Message '' -ErrorAction Ignore }
+        if ($global:__autoenv_user_prompt) {
+            & $global:__autoenv_user_prompt
+        } else {
+            "PS $($ExecutionContext.SessionState.Path.CurrentLocation)$('>' * ($NestedPromptLevel + 1)) "
+        }
+    }
+}
+
+# At the cd itself where PowerShell has the hook (7.2+), so `cd proj; pytest`
+# runs the project's pytest; chained after any action already there.
+$__autoenv_invoke = $ExecutionContext.SessionState.InvokeCommand
+if ($__autoenv_invoke.PSObject.Properties['LocationChangedAction'] -and
+    -not (Microsoft.PowerShell.Utility\Get-Variable -Name __autoenv_location_hooked -Scope Global -ErrorAction Ignore)) {
+    $__autoenv_invoke.LocationChangedAction = [System.Delegate]::Combine(
+        $__autoenv_invoke.LocationChangedAction,
+        [System.EventHandler[System.Management.Automation.LocationChangedEventArgs]] { __autoenv_hook })
+    $global:__autoenv_location_hooked = $true
+}
+Microsoft.PowerShell.Utility\Remove-Variable -Name __autoenv_invoke -ErrorAction Ignore
+
+# A session started inside a project gets its env before the first command.
+__autoenv_hook

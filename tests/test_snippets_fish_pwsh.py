@@ -1,0 +1,334 @@
+"""The fish and PowerShell snippets and the helper's output for them.
+
+fish: the rendered snippet is sourced in ``fish --no-config`` and prints
+nothing; the helper's output for hostile directory names is sourced in a real
+fish and the environment read back.  PowerShell (no pwsh here): the rendered
+snippet and the helper's output are parsed with tree-sitter-pwsh and must have
+no ERROR or MISSING node; values are read back with the decoder from
+test_quote_fish_pwsh.
+"""
+
+import io
+import os
+import re
+import subprocess
+
+import pytest
+
+from autoenv import detect, hook, render
+from autoenv.init import render_init, snippet_dir
+from conftest import require_shell
+from realshell import AUTOENV, make_venv
+from test_quote_fish_pwsh import decode_pwsh, parse_errors
+
+HOSTILE = "'\";&&e-$ èрт🚒 $(touch pwned) `touch pwned2` (touch pwned3) *?[x]\nnext\tline\\ \u2019q\u2018"
+BASE = "/usr/local/bin:/usr/bin:/bin"
+FISH = ["fish", "--no-config"]
+
+
+def project(path, prompt=None):
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "pyproject.toml"), "w"):
+        pass
+    env = os.path.join(path, ".venv")
+    os.makedirs(os.path.join(env, "bin"), exist_ok=True)
+    with open(os.path.join(env, "pyvenv.cfg"), "w", encoding="utf-8") as cfg:
+        cfg.write("home = /usr/bin\n")
+        if prompt:
+            cfg.write("prompt = %s\n" % prompt)
+    return env
+
+
+def run_helper(kind, pwd, environ, tmp):
+    environ = dict(environ)
+    environ.setdefault("PATH", BASE)
+    environ.setdefault("HOME", str(tmp))
+    environ.setdefault("XDG_RUNTIME_DIR", str(tmp))
+    out, err = io.StringIO(), io.StringIO()
+    code = hook.run([kind, "4242", str(pwd)], environ=environ, out=out, err=err)
+    assert code == 0, err.getvalue()
+    return out.getvalue(), environ
+
+
+# --- fish ----------------------------------------------------------------------
+
+def fish(script, cwd, env=None, args=()):
+    require_shell("fish")
+    return subprocess.run(FISH + ["-c", script] + list(args), cwd=str(cwd), env=env,
+                          capture_output=True)
+
+
+def test_fish_snippet_parses_and_sources_silently(tmp_path):
+    snippet = render_init("fish")
+    assert "@" + "PYTHON@" not in snippet and "@NAMES@" not in snippet
+    checked = subprocess.run(FISH + ["-n"], input=snippet.encode(), capture_output=True)
+    assert checked.returncode == 0 and checked.stderr == b"", checked.stderr
+    result = fish("autoenv init fish | source; and __autoenv_update; and functions -q __autoenv_fresh",
+                  tmp_path, env=dict(os.environ, PATH=os.path.dirname(AUTOENV) + ":" + BASE,
+                                     XDG_RUNTIME_DIR=str(tmp_path)))
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+
+
+def test_fish_snippet_activates_in_a_project_silently(tmp_path):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "pyproject.toml").write_text("")
+    make_venv(str(proj / ".venv"))
+    show = "printf '%s\\n' $VIRTUAL_ENV $PATH[1] $__autoenv_key"
+    result = fish("%s init fish | source; __autoenv_update; %s" % (AUTOENV, show), proj,
+                  env=dict(os.environ, PATH=BASE, HOME=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path)))
+    assert result.stderr == b""
+    venv = str(proj / ".venv")
+    assert result.stdout.decode().splitlines() == [venv, venv + "/bin", str(proj)]
+
+
+def test_fish_init_twice_hooks_once(tmp_path):
+    result = fish("%s init fish | source; %s init fish | source; functions --handlers" % (AUTOENV, AUTOENV),
+                  tmp_path, env=dict(os.environ, PATH=BASE, XDG_RUNTIME_DIR=str(tmp_path)))
+    handlers = [line for line in result.stdout.decode().split() if line.startswith("__autoenv")]
+    assert sorted(handlers) == ["__autoenv_on_prompt", "__autoenv_on_pwd"]
+
+
+# Stand-in for the snippet's prompt function: records what the helper asked for.
+FISH_PRELUDE = "function __autoenv_prompt_set; set -g __prompt $argv; end; "
+FISH_SHOW = ("; printf '%s\\0' \"$__prompt\" \"$__autoenv_key\" (count $__autoenv_above); "
+             "printf '%s\\0' $PATH; printf 'ENV-FOLLOWS\\0'; /usr/bin/env -0")
+
+
+def evaluate_fish(code, environ, cwd):
+    result = fish(FISH_PRELUDE + "builtin source " + str(code) + FISH_SHOW, cwd, env=environ)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b"", result.stderr
+    decode = lambda b: b.decode("utf-8", "surrogateescape")  # noqa: E731
+    head, _, env_part = result.stdout.partition(b"ENV-FOLLOWS\0")
+    fields = [decode(f) for f in head.split(b"\0")[:-1]]
+    prompt, key, above, path = fields[0], fields[1], int(fields[2]), fields[3:]
+    after = {}
+    for item in env_part.split(b"\0"):
+        if item:
+            name, _, value = decode(item).partition("=")
+            after[name] = value
+    return prompt, key, above, path, after
+
+
+def helper_in_fish(pwd, environ, tmp_path):
+    out, environ = run_helper("fish", pwd, environ, tmp_path)
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f]", out), "control characters in %r" % out
+    script = tmp_path / ("out-%d.fish" % len(os.listdir(str(tmp_path))))
+    script.write_text(out, encoding="utf-8")
+    return evaluate_fish(script, environ, tmp_path) + (out,)
+
+
+def test_fish_helper_output_hostile_activate_and_leave(tmp_path):
+    require_shell("fish")
+    proj = str(tmp_path / HOSTILE)
+    env = project(proj)
+    prompt, key, above, path, after, out = helper_in_fish(proj, {}, tmp_path)
+    assert after["VIRTUAL_ENV"] == env
+    assert after["VIRTUAL_ENV_PROMPT"] == HOSTILE
+    assert after[hook.OWNED_VAR] == env
+    assert path == [env + "/bin"] + BASE.split(":")
+    assert prompt == "(%s) " % HOSTILE
+    assert key == proj
+    assert not any(name.startswith("pwned") for name in os.listdir(str(tmp_path)))
+    # One statement per line: fish reads every value back from one line.
+    assert all(line.endswith(";") for line in out.splitlines())
+
+    user = "/opt/user bin"
+    inside = {"VIRTUAL_ENV": env, "VIRTUAL_ENV_PROMPT": HOSTILE, hook.OWNED_VAR: env,
+              "PATH": ":".join([user, env + "/bin"] + BASE.split(":"))}
+    prompt, key, above, path, after, out = helper_in_fish(str(tmp_path), inside, tmp_path)
+    assert "VIRTUAL_ENV" not in after and "VIRTUAL_ENV_PROMPT" not in after and hook.OWNED_VAR not in after
+    assert path == [user] + BASE.split(":")
+    assert prompt == ""
+
+
+def test_fish_helper_output_not_utf8_name(tmp_path):
+    require_shell("fish")
+    proj = os.path.join(str(tmp_path), os.fsdecode(b"bad\xff\xfe"))
+    env = project(proj)
+    prompt, key, above, path, after, out = helper_in_fish(proj, {}, tmp_path)
+    assert os.fsencode(after["VIRTUAL_ENV"]) == os.fsencode(env)
+    assert os.fsencode(path[0]) == os.fsencode(env + "/bin")
+    out.encode("utf-8")
+
+
+def test_fish_helper_output_switch_keeps_user_entries(tmp_path):
+    require_shell("fish")
+    env_a = project(str(tmp_path / "a"))
+    env_b = project(str(tmp_path / "b"), prompt="bee")
+    inside_a = {"VIRTUAL_ENV": env_a, "VIRTUAL_ENV_PROMPT": "a", hook.OWNED_VAR: env_a,
+                "PATH": ":".join([env_a + "/bin", "/mine"] + BASE.split(":"))}
+    prompt, key, above, path, after, out = helper_in_fish(str(tmp_path / "b"), inside_a, tmp_path)
+    assert after["VIRTUAL_ENV"] == env_b and after["VIRTUAL_ENV_PROMPT"] == "bee"
+    assert path == [env_b + "/bin", "/mine"] + BASE.split(":")
+    assert prompt == "(bee) "
+
+
+# --- PowerShell ----------------------------------------------------------------
+
+def test_pwsh_snippet_parses(tmp_path):
+    snippet = render_init("pwsh")
+    assert "@" + "PYTHON@" not in snippet and "@NAMES@" not in snippet
+    assert parse_errors(snippet) == []
+
+
+def test_pwsh_snippet_parses_with_hostile_install_path(monkeypatch):
+    from autoenv import init
+
+    monkeypatch.setattr(init, "helper_python", lambda: "/opt/" + HOSTILE + "/bin/python")
+    monkeypatch.setattr(init, "helper_path", lambda: "/opt/" + HOSTILE + "/_run_hook.py")
+    snippet = init.render_init("pwsh")
+    assert parse_errors(snippet) == []
+    match = re.search(r"^\$global:__autoenv_python = (.*)$", snippet, re.M)
+    assert decode_pwsh(match.group(1)) == "/opt/" + HOSTILE + "/bin/python"
+
+
+def test_pwsh_snippet_uses_qualified_cmdlets_only():
+    snippet = render_init("pwsh")
+    code = "\n".join(line for line in snippet.splitlines() if not line.lstrip().startswith("#"))
+    # Verb-Noun words not preceded by a module name: an alias or function could stand in.
+    bare = re.findall(r"(?<![\\\w.-])([A-Z][a-z]+-[A-Z][A-Za-z]+)\b", code)
+    assert bare == []
+
+
+def test_pwsh_snippet_names_every_watched_name():
+    snippet = render_init("pwsh")
+    match = re.search(r"^\$global:__autoenv_names = \[string\[\]\]@\((.*)\)$", snippet, re.M)
+    names = [decode_pwsh(item.strip()) for item in match.group(1).split(",")]
+    assert names == list(detect.WATCHED_NAMES)
+
+
+def pwsh_statements(out):
+    """Helper output for pwsh as {target: decoded value}, checking each line's form."""
+    values = {}
+    for line in out.splitlines():
+        assert parse_errors(line + "\n") == [], line
+        match = re.match(r"^\$(env|global):(\w+) = (.*)$", line)
+        if match:
+            scope, name, expr = match.groups()
+            if expr.startswith("[string[]]@(") or expr.startswith("@("):
+                inner = expr.split("@(", 1)[1].rsplit(")", 1)[0]
+                values[name] = [decode_pwsh(i.strip()) for i in split_top(inner)] if inner else []
+            else:
+                values[name] = decode_pwsh(expr)
+            continue
+        match = re.match(r"^\[System\.Environment\]::SetEnvironmentVariable\((.*), \$null\)$", line)
+        if match:
+            values[decode_pwsh(match.group(1))] = None
+            continue
+        match = re.match(r"^__autoenv_prompt_set (.*)$", line)
+        assert match, "unexpected statement %r" % line
+        values["prompt"] = decode_pwsh(match.group(1))
+    return values
+
+
+def split_top(inner):
+    """Split 'a', ('b' + [char]0x0A), 'c' at the commas outside strings and parentheses."""
+    items, depth, quoted, current = [], 0, False, []
+    for char in inner:
+        if char in "'\u2018\u2019\u201a\u201b":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        if char == "," and depth == 0 and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return items
+
+
+def test_pwsh_helper_output_hostile_activate_parses_and_reads_back(tmp_path):
+    proj = str(tmp_path / HOSTILE)
+    env = project(proj)
+    out, _ = run_helper("pwsh", proj, {}, tmp_path)
+    assert parse_errors(out) == []
+    values = pwsh_statements(out)
+    assert values["VIRTUAL_ENV"] == env
+    assert values["VIRTUAL_ENV_PROMPT"] == HOSTILE
+    assert values["prompt"] == "(%s) " % HOSTILE
+    assert values["__autoenv_key"] == proj
+    assert proj in values["__autoenv_above"]
+    assert "$env:PATH = @(" in out and "-join [System.IO.Path]::PathSeparator" in out
+
+
+def test_pwsh_helper_output_leave_parses(tmp_path):
+    proj = str(tmp_path / HOSTILE)
+    env = project(proj)
+    inside = {"VIRTUAL_ENV": env, "VIRTUAL_ENV_PROMPT": HOSTILE, hook.OWNED_VAR: env,
+              "PATH": ":".join(["/mine", env + "/bin"] + BASE.split(":")), "_AUTOENV_PYTHONHOME": "/ph'"}
+    out, _ = run_helper("pwsh", str(tmp_path), inside, tmp_path)
+    assert parse_errors(out) == []
+    values = pwsh_statements(out)
+    assert values["VIRTUAL_ENV"] is None and values[hook.OWNED_VAR] is None
+    assert values["PYTHONHOME"] == "/ph'"
+    assert values["prompt"] == ""
+
+
+def test_pwsh_path_statement_reads_back(tmp_path):
+    statement = render.get("pwsh").set_path(["/a b", "/it's", "/x\u2019y", ""])
+    assert parse_errors(statement + "\n") == []
+    assert pwsh_statements(statement) == {"PATH": ["/a b", "/it's", "/x\u2019y", ""]}
+
+
+def test_pwsh_helper_output_catches_a_broken_renderer(tmp_path, monkeypatch):
+    # If quoting stopped doubling quotes, the parse check above would notice.
+    from autoenv.render import pwsh
+
+    monkeypatch.setattr(pwsh, "_verbatim", lambda text: "'" + text + "'")
+    proj = str(tmp_path / "it's")
+    project(proj)
+    out, _ = run_helper("pwsh", proj, {}, tmp_path)
+    assert parse_errors(out) != []
+
+
+# --- the structure: one snippet and one renderer per shell ------------------------
+
+def test_every_shell_is_one_snippet_and_one_renderer():
+    for name in render.SHELLS:
+        renderer = render.get(name)
+        assert os.path.isfile(os.path.join(snippet_dir(), "autoenv." + renderer.snippet_suffix))
+        snippet = render_init(name)
+        assert not re.search(r"@[A-Z]+@", snippet), name
+
+
+def test_a_fifth_shell_needs_only_a_renderer(tmp_path):
+    """The helper speaks only the renderer interface: a toy shell gets a full plan."""
+    from autoenv.render.base import Shell
+
+    class Toy(Shell):
+        name = "toy"
+
+        def quote(self, value):
+            return repr(value)
+
+        def export(self, name, value):
+            return "export %s %s" % (name, self.quote(value))
+
+        def unset(self, name):
+            return "unset %s" % name
+
+        def set_path(self, entries):
+            return "path %s" % self.quote(entries)
+
+        def set_local(self, name, value):
+            return "local %s %s" % (name, self.quote(value))
+
+        def set_local_list(self, name, values):
+            return "local %s %s" % (name, self.quote(values))
+
+        def call(self, function, *args):
+            return "call %s %s" % (function, self.quote(args))
+
+    env = project(str(tmp_path / "proj"))
+    finding = hook.decide(detect.scan(str(tmp_path / "proj")), {"HOME": str(tmp_path)})
+    plan = hook.plan_edits(Toy(), finding, {"PATH": BASE})
+    hook.add_cache_state(plan, finding, "/stamp")
+    text = plan.text()
+    assert "export VIRTUAL_ENV %r" % env in text
+    assert "path %r" % ([env + "/bin"] + BASE.split(":")) in text
+    assert "call __autoenv_prompt_set ('(proj) ',)" in text
