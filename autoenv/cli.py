@@ -163,3 +163,66 @@ def doctor():
     report = doctor_module.diagnose(os.environ, shell, pid)
     click.echo(report.text())
     sys.exit(1 if report.failed else 0)
+
+
+def _project_root(directory):
+    """DIRECTORY as given, else the project root above here, else here."""
+    from autoenv import detect
+
+    if directory:
+        return os.path.abspath(directory)
+    here = _directory(None)
+    return detect.scan(here).root or here
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--python", "request", metavar="VERSION",
+              help="interpreter to use, as in .python-version (3.12, 3.12.1, pypy3.10, system, a path)")
+def create(directory, request):
+    """Create DIRECTORY/.venv (default: the project here), even where autoenv would not on its own.
+
+    The interpreter comes from --python, .python-version, requires-python or
+    the Python autoenv runs on, in that order.
+    """
+    from autoenv import create as create_module
+    from autoenv import detect
+
+    root = _project_root(directory)
+    for name in detect.ENV_DIR_NAMES:
+        if os.path.lexists(os.path.join(root, name)):
+            click.echo("autoenv: %s already exists; `autoenv recreate %s` rebuilds it"
+                       % (os.path.join(root, name), root), err=True)
+            sys.exit(1)
+    try:
+        create_module.create(root, os.environ, sys.stderr, request=request)
+    except create_module.CreationError as exc:
+        click.echo("autoenv: not creating %s: %s" % (os.path.join(root, create_module.ENV_NAME), exc), err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--python", "request", metavar="VERSION",
+              help="interpreter to use instead of the version the env had")
+def recreate(directory, request):
+    """Rebuild the env of DIRECTORY (default: the project here) with the Python version it had.
+
+    For an env whose Python was upgraded or removed.  The new env is built
+    beside the old one and swapped in when complete; installed packages are
+    not carried over.
+    """
+    from autoenv import create as create_module
+    from autoenv import detect
+
+    root = _project_root(directory)
+    env = next((os.path.join(root, name) for name in detect.ENV_DIR_NAMES
+                if detect.is_env(os.path.join(root, name))), None)
+    if env is None:
+        click.echo("autoenv: no env in %s to recreate; `autoenv create %s` makes one" % (root, root), err=True)
+        sys.exit(1)
+    try:
+        create_module.recreate(root, env, os.environ, sys.stderr, request=request)
+    except create_module.CreationError as exc:
+        click.echo("autoenv: not recreating %s: %s" % (env, exc), err=True)
+        sys.exit(1)

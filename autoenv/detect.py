@@ -115,9 +115,51 @@ def find_env(finding):
     for root in finding.roots:
         env = in_project_env(root, finding.present[root])
         if env:
+            gone = missing_base_interpreter(env)
+            if gone:
+                finding.problems.append(
+                    "autoenv: not activating %s: its Python %s is gone (upgraded or removed); "
+                    "run: autoenv recreate %s" % (env, gone, root))
+                return finding
             finding.env, finding.source = env, "in-project"
             return finding
     return finding
+
+
+def missing_base_interpreter(env):
+    """The base interpreter an env points at when it no longer exists, else None.
+
+    The most common breakage of an env.  Cheap: ``bin/python`` is a link to
+    the base interpreter (one lstat and one stat); only an env made with copies
+    needs pyvenv.cfg read, to stat the ``home`` it names.
+    """
+    python = os.path.join(env, BIN_DIR, "python.exe" if os.name == "nt" else "python")
+    try:
+        linked = os.path.islink(python)
+    except (OSError, ValueError):
+        return None
+    if linked and _exists(python):
+        return None
+    values = _read_cfg(env)
+    if linked:
+        return values.get("executable") or os.path.realpath(python)
+    home = values.get("home")
+    if home and os.path.isabs(home) and not _exists(home):
+        return home
+    return None
+
+
+def _read_cfg(env):
+    values = {}
+    try:
+        with open(os.path.join(env, "pyvenv.cfg"), encoding="utf-8", errors="replace") as cfg:
+            for line in cfg:
+                key, sep, value = line.partition("=")
+                if sep:
+                    values[key.strip()] = value.strip()
+    except (OSError, ValueError):
+        pass
+    return values
 
 
 def env_prompt(env, root):
