@@ -162,7 +162,10 @@ def plan_edits(shell, finding, environ):
         if target != owned or active != target or os.path.join(target, detect.BIN_DIR) not in path_entries:
             activate(plan, environ, target, name, path_entries)
             plan.add(shell.rehash())
-        plan.add(shell.call("__autoenv_prompt_set", "(%s) " % name))
+        # The prompt shows control bytes spelled out: a name must not drive the terminal.
+        from autoenv.trust import printable
+
+        plan.add(shell.call("__autoenv_prompt_set", "(%s) " % printable(name, backslashes=False)))
     else:
         if owned:
             plan.add(shell.rehash())

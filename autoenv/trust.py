@@ -50,16 +50,18 @@ def store_path(environ):
 
 # ---------------------------------------------------------------- display
 
-def printable(text):
+def printable(text, backslashes=True):
     """``text`` safe to print on one terminal line: control bytes spelled out.
 
     A directory name can hold a newline or an escape sequence that rewrites
     the terminal; messages show such bytes as ``\\n`` / ``\\x1b`` instead.
+    ``backslashes=False`` leaves ``\\`` as it is (for the prompt, where the
+    text is shown, not read back).
     """
     out = []
     for char in text:
         code = ord(char)
-        if char == "\\":
+        if char == "\\" and backslashes:
             out.append("\\\\")
         elif char == "\n":
             out.append("\\n")

@@ -38,7 +38,9 @@ def quote_for(kind, value):
     """A literal for typing into ``kind``; written here, not taken from autoenv, so
     the tests do not trust the code they test."""
     if kind == "fish":
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        # Newlines and tabs spelled outside the quotes: one line to type.
+        quoted = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return quoted.replace("\n", "'\\n'").replace("\t", "'\\t'")
     return shlex.quote(value)
 
 
@@ -144,7 +146,7 @@ class InteractiveShell:
         if os.path.exists(self.out_file):
             os.remove(self.out_file)
         if self.kind == "fish":
-            line = '"$AUTOENV_TEST_PY" "$AUTOENV_TEST_DUMP" %s (command -v python; or echo "")' % (
+            line = '"$AUTOENV_TEST_PY" "$AUTOENV_TEST_DUMP" %s (command -v python | string collect; or echo "")' % (
                 quote_for("fish", self.out_file))
         else:
             line = '"$AUTOENV_TEST_PY" "$AUTOENV_TEST_DUMP" %s "$(command -v python)"' % (
