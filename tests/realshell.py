@@ -51,8 +51,9 @@ def make_venv(path, python=sys.executable):
 
 
 class InteractiveShell:
-    def __init__(self, kind, home, init=True, env=None, timeout=20, prefix=()):
+    def __init__(self, kind, home, init=True, env=None, timeout=20, prefix=(), cwd=None):
         # prefix: words run before the shell, e.g. setpriv arguments to start it as another user.
+        # cwd: where the shell starts (default: home), e.g. inside a project.
         self.kind = kind
         self.home = home
         self.token = "AUTOENV-" + uuid.uuid4().hex[:12] + ">"
@@ -65,7 +66,7 @@ class InteractiveShell:
             argv[0],
             argv[1:],
             env=self.environ,
-            cwd=home,
+            cwd=cwd or home,
             encoding="utf-8",
             codec_errors="replace",
             timeout=timeout,
