@@ -52,7 +52,7 @@ class Finding:
     """What one walk up from a directory saw."""
 
     __slots__ = ("pwd", "chain", "present", "key", "disabled_by", "root", "roots",
-                 "env", "source", "problems")
+                 "env", "source", "problems", "why", "watch", "foreign")
 
     def __init__(self, pwd):
         self.pwd = pwd
@@ -66,6 +66,13 @@ class Finding:
         self.env = None  # env to activate
         self.source = None  # why that env: "in-project", "poetry", ...
         self.problems = []  # one-line reasons an env was passed over
+        self.why = None  # one line: why this env (which file or rule pointed at it)
+        # Paths outside the walked chain whose change can change the answer
+        # (files read, dirs where another tool's env would appear).
+        self.watch = []
+        # (tool, env, hint) for an env that belongs here but that autoenv does
+        # not activate itself (conda): nothing is created beside it.
+        self.foreign = None
 
 
 def scan(pwd):
@@ -90,7 +97,11 @@ def scan(pwd):
 def is_project_root(directory, names):
     if any(name in ROOT_MARKERS for name in names):
         return True
-    return any(name in ENV_DIR_NAMES and is_env(os.path.join(directory, name)) for name in names)
+    if any(name in ENV_DIR_NAMES and is_env(os.path.join(directory, name)) for name in names):
+        return True
+    # A `.venv` *file* names the project's env (virtualenvwrapper, pipenv,
+    # zsh-autoswitch-virtualenv), often in a dir with no other marker.
+    return ".venv" in names and os.path.isfile(os.path.join(directory, ".venv"))
 
 
 def in_project_env(directory, names):
@@ -103,17 +114,27 @@ def in_project_env(directory, names):
     return None
 
 
-def find_env(finding):
+def find_env(finding, environ=None):
     """Fill ``finding.env``: the innermost project with an env wins.
 
-    A project root without an env of its own falls back to the env of an
-    enclosing project, so nested example projects and workspace members reuse
-    the outer env instead of getting one each.
+    Within a project: its in-project env dir, then the env its own tool made
+    elsewhere (``autoenv.others``, imported only then).  A project root
+    without either falls back to the env of an enclosing project, so nested
+    example projects and workspace members reuse the outer env instead of
+    getting one each.
     """
     if finding.disabled_by:
         return finding
+    environ = os.environ if environ is None else environ
     for root in finding.roots:
         env = in_project_env(root, finding.present[root])
+        source, why = "in-project", None
+        if not env:
+            from autoenv import others
+
+            hit = others.find(root, finding.present[root], environ, finding.watch)
+            if hit:
+                env, source, why = hit.env, hit.tool, hit.why
         if env:
             gone = missing_base_interpreter(env)
             if gone:
@@ -121,9 +142,38 @@ def find_env(finding):
                     "autoenv: not activating %s: its Python %s is gone (upgraded or removed); "
                     "run: autoenv recreate %s" % (env, gone, root))
                 return finding
-            finding.env, finding.source = env, "in-project"
+            finding.env, finding.source, finding.why = env, source, why
             return finding
+    _find_conda(finding, environ)
     return finding
+
+
+def _find_conda(finding, environ):
+    """A conda env named by the nearest environment.yml: reported, not activated.
+
+    Activating conda correctly means running its activate.d scripts and setting
+    CONDA_PREFIX/CONDA_SHLVL the way `conda activate` does, which needs conda
+    itself; so autoenv says how instead, and creates nothing beside it.
+    """
+    directory = next((d for d in finding.chain if "environment.yml" in finding.present.get(d, ())), None)
+    if directory is None:
+        return
+    if finding.root and finding.chain.index(directory) > finding.chain.index(finding.root):
+        return  # it belongs to a directory around the project, not to the project
+    from autoenv import others
+
+    found = others.find_conda(directory, environ)
+    if not found:
+        return
+    name, env = found
+    if env is None:
+        return
+    finding.watch.append(os.path.join(directory, "environment.yml"))
+    finding.foreign = ("conda", env, "conda activate %s" % name)
+    if os.path.realpath(environ.get("CONDA_PREFIX") or "/nonexistent") != os.path.realpath(env):
+        finding.problems.append(
+            "autoenv: %s names the conda env %r (%s); autoenv does not activate conda envs: "
+            "run: conda activate %s" % (os.path.join(directory, "environment.yml"), name, env, name))
 
 
 def missing_base_interpreter(env):

@@ -125,13 +125,13 @@ def decide(finding, environ, err=None, may_create=True):
     err = sys.stderr if err is None else err
     if finding.disabled_by:
         return finding
-    detect.find_env(finding)
+    detect.find_env(finding, environ)
     if finding.env:
         reason = trust.check(finding, environ)
         if reason:
             finding.problems.append(reason)
             finding.env = None
-    elif finding.root and may_create:
+    elif finding.root and may_create and not finding.foreign:
         created = create.maybe_create(finding, environ, err)
         if created:
             finding.env, finding.source = created, "created by autoenv"
@@ -181,6 +181,9 @@ def add_cache_state(plan, finding, stamp):
         below, above = finding.chain[:index], finding.chain[index:]
     else:
         below, above = finding.chain, []
+    # Envs other tools keep outside the project appear without touching it:
+    # the shell also checks the dirs and files that lookup depended on.
+    above = above + [path for path in finding.watch if path not in above]
     plan.add(shell.set_local("__autoenv_key", finding.key))
     plan.add(shell.set_local_list("__autoenv_below", below))
     plan.add(shell.set_local_list("__autoenv_above", above))

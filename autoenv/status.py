@@ -14,6 +14,7 @@ def describe(directory, environ):
         lines.append("env:        not activated: disabled by %s" % finding.disabled_by)
     elif finding.env:
         lines.append("env:        %s (%s)" % (finding.env, finding.source))
+        lines.append("why:        %s" % why_picked(finding))
     elif finding.root:
         lines.append("env:        none found for %s" % finding.root)
     else:
@@ -29,5 +30,29 @@ def describe(directory, environ):
     else:
         state = "%s, by autoenv (your shell switches at its next prompt)" % active
     lines.append("active:     %s" % state)
+    if finding.foreign:
+        lines.append(foreign_line(finding.foreign, environ))
     lines.extend(finding.problems)
     return "\n".join(lines)
+
+
+def why_picked(finding):
+    """Which tool's env this is and what pointed at it (README "Envs other tools made")."""
+    from autoenv.trust import printable
+
+    if finding.why:
+        return printable(finding.why)
+    if finding.source == "in-project":
+        return ("%s is the project's own env dir (an in-project env comes before any tool's)"
+                % printable(finding.env))
+    return printable(finding.source or "")
+
+
+def foreign_line(foreign, environ):
+    """An env that belongs to the project but that autoenv leaves to its tool."""
+    tool, env, command = foreign
+    if os.path.realpath(environ.get("CONDA_PREFIX") or "/nonexistent") == os.path.realpath(env):
+        state = "active (CONDA_PREFIX)"
+    else:
+        state = "not active; autoenv does not activate %s envs: run: %s" % (tool, command)
+    return "%s:%s%s, %s" % (tool, " " * max(1, 11 - len(tool)), env, state)
