@@ -1,0 +1,290 @@
+"""The whole behaviour matrix in a real interactive fish (pexpect, --no-config, temporary HOME).
+
+Each `cd` is typed as its own line, as a person would; the state is read back
+from the shell's environment (VIRTUAL_ENV, PATH entry by entry, where
+`python` resolves, its sys.prefix).
+"""
+
+import os
+import stat
+
+import pytest
+
+from realshell import AUTOENV, BASE_PATH, make_venv, quote_for
+
+BASE = BASE_PATH.split(":")
+HOSTILE = "'\";&&e-$ èрт🚒 $(touch pwned) `touch pwned2` (touch pwned3) *?[x]\nnext\tline\\ end"
+
+
+def new_project(path, env=True):
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "pyproject.toml"), "w"):
+        pass
+    if env:
+        make_venv(os.path.join(path, ".venv"))
+    return path
+
+
+@pytest.fixture
+def fish(spawn):
+    return spawn("fish")
+
+
+@pytest.fixture
+def proj(tmp_path):
+    return new_project(str(tmp_path / "proj"))
+
+
+def env_of(project):
+    return os.path.join(project, ".venv")
+
+
+def assert_active(state, project, name=None):
+    env = env_of(project)
+    assert state["VIRTUAL_ENV"] == env
+    assert state["_AUTOENV_ENV"] == env
+    assert state["VIRTUAL_ENV_PROMPT"] == (name or os.path.basename(project))
+    assert state["PATH"].split(":")[0] == os.path.join(env, "bin")
+    assert state["python"] == os.path.join(env, "bin", "python")
+    assert state["prefix"] == env
+
+
+def assert_inactive(state, path=BASE):
+    assert state["VIRTUAL_ENV"] is None
+    assert state["VIRTUAL_ENV_PROMPT"] is None
+    assert state["_AUTOENV_ENV"] is None
+    assert state["PATH"].split(":") == path
+
+
+def autoenv(*args):
+    return " ".join([quote_for("fish", AUTOENV)] + [quote_for("fish", a) for a in args])
+
+
+def test_activate_subdirectory_leave(fish, proj, tmp_path):
+    before = fish.state()["PATH"].split(":")
+    assert before == BASE
+    printed = fish.cd(proj)
+    assert printed.endswith("(proj) "), printed
+    assert_active(fish.state(), proj)
+    os.makedirs(os.path.join(proj, "src", "pkg"))
+    fish.cd(os.path.join(proj, "src", "pkg"))
+    state = fish.state()
+    assert_active(state, proj)
+    assert state["PATH"].split(":") == [os.path.join(env_of(proj), "bin")] + BASE
+    printed = fish.cd(str(tmp_path))
+    assert "(proj)" not in printed
+    assert_inactive(fish.state(), before)
+
+
+def test_switch_happens_at_the_cd_itself(fish, proj):
+    out = fish.run("cd %s; and python -c 'import sys; print(sys.prefix)'" % quote_for("fish", proj))
+    assert env_of(proj) in out.splitlines()
+
+
+def test_user_path_edits_kept_and_fish_user_paths_intact(fish, proj, tmp_path):
+    # fish_user_paths is fish's own machinery, set up by its share/config.fish
+    # (which --no-config skips); load it as a default install would.
+    fish.run("source $__fish_data_dir/config.fish")
+    fish.cd(proj)
+    fish.run("set -gx PATH /mine/first $PATH")
+    fish.run("set -a PATH /mine/last")
+    fish.run("set -g fish_user_paths /mine/user")
+    inside = fish.state()["PATH"].split(":")
+    assert "/mine/user" in inside and os.path.join(env_of(proj), "bin") in inside
+    fish.cd(str(tmp_path))
+    state = fish.state()
+    assert state["VIRTUAL_ENV"] is None
+    expected = [entry for entry in inside if entry != os.path.join(env_of(proj), "bin")]
+    assert state["PATH"].split(":") == expected
+    # fish's own bookkeeping still works: dropping the user path removes it.
+    fish.run("set -e fish_user_paths")
+    assert "/mine/user" not in fish.state()["PATH"].split(":")
+
+
+def test_in_and_out_many_times_no_duplicates(fish, proj, tmp_path):
+    for _ in range(3):
+        fish.cd(proj)
+        fish.cd(str(tmp_path))
+    fish.cd(proj)
+    path = fish.state()["PATH"].split(":")
+    assert path == [os.path.join(env_of(proj), "bin")] + BASE
+    fish.cd(str(tmp_path))
+    assert fish.state()["PATH"].split(":") == BASE
+
+
+def test_switch_a_to_b(fish, tmp_path):
+    a = new_project(str(tmp_path / "a"))
+    b = new_project(str(tmp_path / "b"))
+    fish.cd(a)
+    assert_active(fish.state(), a)
+    printed = fish.cd(b)
+    assert printed.endswith("(b) ") and "(a)" not in printed
+    state = fish.state()
+    assert_active(state, b)
+    assert state["PATH"].split(":") == [os.path.join(env_of(b), "bin")] + BASE
+
+
+def test_nested_innermost_wins(fish, tmp_path):
+    outer = new_project(str(tmp_path / "outer"))
+    inner = new_project(os.path.join(outer, "inner"))
+    fish.cd(inner)
+    assert_active(fish.state(), inner)
+    fish.cd(outer)
+    state = fish.state()
+    assert_active(state, outer)
+    assert state["PATH"].split(":") == [os.path.join(env_of(outer), "bin")] + BASE
+
+
+def test_marker_and_disable_enable_at_the_next_prompt(fish, proj, tmp_path):
+    off = new_project(str(tmp_path / "off"))
+    open(os.path.join(off, ".autoenv-disable"), "w").close()
+    fish.cd(off)
+    assert_inactive(fish.state())
+
+    fish.cd(proj)
+    assert_active(fish.state(), proj)
+    fish.run(autoenv("disable"))
+    state = fish.state()
+    assert_inactive(state)
+    assert os.path.exists(os.path.join(proj, ".autoenv-disable"))
+    fish.run(autoenv("enable"))
+    assert_active(fish.state(), proj)
+
+
+def test_manual_activation_left_alone(fish, proj, tmp_path):
+    mine = make_venv(str(tmp_path / "mine"))
+    fish.cd(proj)
+    fish.run("source %s" % quote_for("fish", os.path.join(mine, "bin", "activate.fish")))
+    state = fish.state()
+    assert state["VIRTUAL_ENV"] == mine
+    assert state["python"] == os.path.join(mine, "bin", "python")
+    # Prompts and cds do not take it away.
+    fish.run("true")
+    os.makedirs(os.path.join(proj, "sub"))
+    fish.cd(os.path.join(proj, "sub"))
+    fish.cd(str(tmp_path))
+    state = fish.state()
+    assert state["VIRTUAL_ENV"] == mine
+    assert state["python"] == os.path.join(mine, "bin", "python")
+    fish.cd(proj)
+    assert fish.state()["VIRTUAL_ENV"] == mine
+    # Once they deactivate, autoenv takes over again at the next prompt.
+    fish.run("deactivate")
+    assert_active(fish.state(), proj)
+    fish.cd(str(tmp_path))
+    assert_inactive(fish.state())
+
+
+def test_hostile_directory_name(fish, tmp_path):
+    project = new_project(str(tmp_path / HOSTILE))
+    printed = fish.cd(project)
+    assert "rror" not in printed
+    state = fish.state()
+    assert_active(state, project, name=HOSTILE)
+    assert state["cwd"] == project
+    fish.cd(str(tmp_path))
+    assert_inactive(fish.state())
+    assert not [name for name in os.listdir(str(tmp_path)) if name.startswith("pwned")]
+    assert not [name for name in os.listdir(fish.home) if name.startswith("pwned")]
+
+
+def test_helper_missing_says_so_once_and_the_shell_works(fish, proj, tmp_path):
+    other = new_project(str(tmp_path / "other"))
+    fish.cd(str(tmp_path))
+    printed = [fish.run("set -g __autoenv_helper %s"
+                        % quote_for("fish", str(tmp_path / "gone" / "_run_hook.py")))]
+    printed.append(fish.cd(proj))
+    for _ in range(2):
+        printed += [fish.run("true"), fish.cd(other), fish.cd(str(tmp_path)), fish.cd(proj)]
+    assert "".join(printed).count("autoenv: the helper failed") == 1, printed
+    assert "autoenv" not in "".join(printed[2:]), printed
+    assert fish.run("echo still-here").startswith("still-here")
+    assert fish.state()["VIRTUAL_ENV"] is None
+
+
+def test_helper_failing_says_so_once(fish, proj, tmp_path):
+    failing = tmp_path / "failing-python"
+    failing.write_text("#!/bin/sh\necho 'set -gx PWNED 1;'\nexit 3\n")
+    failing.chmod(failing.stat().st_mode | stat.S_IXUSR)
+    fish.cd(str(tmp_path))
+    printed = [fish.run("set -g __autoenv_python %s" % quote_for("fish", str(failing)))]
+    printed += [fish.cd(proj), fish.cd(str(tmp_path)), fish.cd(proj)]
+    assert "".join(printed).count("autoenv: the helper failed") == 1, printed
+    assert fish.state()["VIRTUAL_ENV"] is None
+    assert fish.run("echo \"[$PWNED]\"").startswith("[]")
+    # Once the helper works again, so does autoenv, and a later failure is reported again.
+    fish.run("set -g __autoenv_python %s" % quote_for("fish", os.path.join(os.path.dirname(AUTOENV), "python")))
+    fish.cd(str(tmp_path))
+    fish.cd(proj)
+    assert_active(fish.state(), proj)
+
+
+def test_prompt_prefix_shown_and_original_restored_exactly(fish, proj, tmp_path):
+    original = fish.run("functions fish_prompt")
+    assert fish.cd(proj).endswith("(proj) ")
+    assert fish.run("true").endswith("(proj) ")
+    fish.cd(str(tmp_path))
+    assert fish.run("functions fish_prompt") == original
+    assert fish.run("functions -q __autoenv_user_prompt; or echo gone").startswith("gone")
+
+
+def test_virtual_env_disable_prompt_honoured(fish, proj):
+    fish.run("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1")
+    printed = fish.cd(proj)
+    assert "(proj)" not in printed
+    assert_active(fish.state(), proj)
+
+
+def test_status_kept_for_the_user_and_their_prompt(fish, proj, tmp_path):
+    # A prompt that shows $status, defined before autoenv wraps it.
+    token = fish.token
+    fish.run("function fish_prompt; printf '[%%s]' $status; printf '%%s' '%s''%s '; end"
+             % (token[:5], token[5:]))
+    fish.run("false")
+    assert fish.run("echo $status").startswith("1")
+    printed = fish.run("cd %s; false" % quote_for("fish", proj))
+    assert printed.endswith("(proj) [1]"), printed
+    assert fish.run("echo $status").startswith("1")
+    printed = fish.run("cd %s; false" % quote_for("fish", str(tmp_path)))
+    assert printed.endswith("[1]") and "(proj)" not in printed, printed
+
+
+def test_unchanged_prompts_start_no_process(fish, proj, tmp_path):
+    """The shell-side cache: the helper runs on a real change only."""
+    # Outside every directory the test visits, and made before: writing it changes no mtime there.
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "helper-runs"
+    log.write_text("")
+    counting = logs / "counting-python"
+    counting.write_text("#!/bin/sh\necho run >> %s\nexec %s \"$@\"\n"
+                        % (quote_for("bash", str(log)),
+                           quote_for("bash", os.path.join(os.path.dirname(AUTOENV), "python"))))
+    counting.chmod(counting.stat().st_mode | stat.S_IXUSR)
+    os.makedirs(os.path.join(proj, "a", "b"))
+    fish.run("set -g __autoenv_python %s" % quote_for("fish", str(counting)))
+
+    def runs():
+        return len(log.read_text().splitlines())
+
+    fish.cd(proj)
+    first = runs()
+    assert first >= 1
+    for _ in range(3):
+        fish.run("true")
+    fish.cd(os.path.join(proj, "a", "b"))
+    fish.cd(os.path.join(proj, "a"))
+    assert runs() == first
+    assert_active(fish.state(), proj)
+    # A change in place is seen at the next prompt, by the helper.
+    open(os.path.join(proj, "a", ".autoenv-disable"), "w").close()
+    fish.run("true")
+    assert runs() == first + 1
+    assert fish.state()["VIRTUAL_ENV"] is None
+
+
+def test_init_twice_runs_the_helper_once_per_change(spawn, proj, tmp_path):
+    fish = spawn("fish")
+    fish.run(fish.init_line())
+    assert fish.cd(proj).count("(proj)") == 1
+    assert_active(fish.state(), proj)
