@@ -1,0 +1,271 @@
+"""Speed by structure, in real interactive shells: what starts a process and what does not.
+
+Timings live in benchmarks/; these tests guard the shape that makes them
+small.  Each shell runs under ``strace -f``, which logs every process the shell
+starts (fork/clone without CLONE_THREAD, execve).  An unchanged prompt and a
+``cd`` that changes nothing must start none; a change to a watched name
+anywhere on the path (new ``.autoenv-disable``, ``.venv``, ``pyproject.toml``
+...) must run the helper at the very next prompt, so the shell-side cache is
+never stale.
+"""
+
+import os
+import re
+import shutil
+import time
+
+import pytest
+
+from autoenv import detect, hook
+from conftest import IN_CI, require_shell
+from realshell import InteractiveShell, make_venv
+
+SHELLS = ["bash", "zsh", "fish"]
+HELPER_NAME = "_run_hook.py"
+DEPTH = 40
+STAMP_MARGIN_S = hook.STAMP_MARGIN_NS / 1e9 + 0.01
+# A process, not a thread: fish runs threads of its own at every key.
+_SPAWN = re.compile(r"\b(?:clone3?|v?fork)\(")
+_EXEC = re.compile(r"\bexecve\(\"([^\"]*)\", \[(.*?)\]")
+
+
+def require_strace():
+    if shutil.which("strace"):
+        return
+    if IN_CI:
+        pytest.fail("strace is not installed; .ci/run must install it")
+    pytest.skip("strace is not installed: cannot count the processes a shell starts")
+
+
+class ProcessLog:
+    """The processes a shell started, read back from the strace log."""
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = 0
+
+    def mark(self):
+        self.offset = os.path.getsize(self.path)
+
+    def since_mark(self):
+        """(spawns, execs) logged since the last mark; execs as (path, argv text)."""
+        with open(self.path, encoding="utf-8", errors="replace") as handle:
+            handle.seek(self.offset)
+            lines = handle.read().splitlines()
+        spawns, execs = [], []
+        for line in lines:
+            if "resumed>" in line:
+                continue  # the second half of a call already counted
+            if _SPAWN.search(line) and "CLONE_THREAD" not in line:
+                spawns.append(line)
+            match = _EXEC.search(line)
+            if match:
+                execs.append((match.group(1), match.group(2)))
+        return spawns, execs
+
+    def helper_runs(self):
+        return [argv for _, argv in self.since_mark()[1] if HELPER_NAME in argv]
+
+    def assert_none_since_mark(self, what):
+        spawns, execs = self.since_mark()
+        assert not spawns and not execs, "%s started processes:\n%s" % (
+            what, "\n".join(spawns + ["execve %s %s" % e for e in execs]))
+
+
+@pytest.fixture
+def traced(home, tmp_path):
+    """traced(kind) -> (shell, ProcessLog): a real shell with autoenv, under strace."""
+    shells = []
+
+    def start(kind):
+        require_shell(kind)
+        require_strace()
+        log_path = str(tmp_path / ("strace-%s-%d.log" % (kind, len(shells))))
+        prefix = ["strace", "-f", "-qq", "-e", "trace=execve,fork,vfork,clone,clone3",
+                  "-e", "signal=none", "-o", log_path]
+        # Creation would take seconds and is another issue's; switched off here.
+        shell = InteractiveShell(kind, home, prefix=prefix, env={"AUTOENV_CREATE": "0"}, timeout=40)
+        shells.append(shell)
+        return shell, ProcessLog(log_path)
+
+    yield start
+    for shell in shells:
+        shell.close()
+
+
+def project(path, env=True):
+    os.makedirs(os.path.join(path, "src", "a"))
+    os.makedirs(os.path.join(path, "src", "b"))
+    with open(os.path.join(path, "pyproject.toml"), "w") as handle:
+        handle.write("[project]\nname = 'p'\n")
+    if env:
+        make_venv(os.path.join(path, ".venv"))
+    return path
+
+
+def prompt(shell):
+    """One prompt with nothing typed that changes anything."""
+    # fish runs no hook for an empty line the way bash and zsh do; `true` is a builtin everywhere.
+    shell.run("true")
+
+
+def active_env(shell):
+    return shell.state()["VIRTUAL_ENV"] or None
+
+
+def touch(path):
+    with open(path, "w"):
+        pass
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_no_process_on_unchanged_prompt_or_cd_that_changes_nothing(kind, traced, tmp_path):
+    proj = project(str(tmp_path / "proj"))
+    deep = project(os.path.join(str(tmp_path), *("d%02d" % i for i in range(DEPTH)), "proj"))
+    plain = tmp_path / "plain"
+    (plain / "x").mkdir(parents=True)
+    (plain / "y").mkdir()
+    shell, log = traced(kind)
+
+    shell.cd(os.path.join(proj, "src", "a"))
+    assert active_env(shell) == os.path.join(proj, ".venv")
+
+    log.mark()
+    for _ in range(3):
+        prompt(shell)
+    log.assert_none_since_mark("an unchanged prompt in a project subdir")
+
+    log.mark()
+    shell.cd(os.path.join(proj, "src", "b"))
+    shell.cd(os.path.join(proj, "src", "a"))
+    shell.cd(proj)
+    shell.cd(os.path.join(proj, "src"))
+    prompt(shell)
+    log.assert_none_since_mark("cd inside one project")
+
+    # Leaving the project must run the helper: the log does see it.
+    log.mark()
+    shell.cd(str(plain / "x"))
+    assert log.helper_runs(), "leaving the project ran no helper; is strace logging?"
+
+    log.mark()
+    shell.cd(str(plain / "y"))
+    shell.cd(str(plain / "x"))
+    shell.cd(str(plain))
+    prompt(shell)
+    log.assert_none_since_mark("cd between directories with no project")
+
+    log.mark()
+    shell.cd(os.path.join(deep, "src", "a"))
+    assert log.helper_runs(), "entering the deep project ran no helper"
+    assert active_env(shell) == os.path.join(deep, ".venv")
+
+    log.mark()
+    prompt(shell)
+    shell.cd(os.path.join(deep, "src", "b"))
+    shell.cd(deep)
+    prompt(shell)
+    log.assert_none_since_mark("prompt and cd inside a project %d directories deep" % DEPTH)
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_marker_on_the_path_takes_effect_at_the_next_prompt(kind, traced, tmp_path):
+    outer = tmp_path / "outer"
+    proj = project(str(outer / "proj"))
+    sub = os.path.join(proj, "src", "a")
+    env = os.path.join(proj, ".venv")
+    shell, log = traced(kind)
+    shell.cd(sub)
+    assert active_env(shell) == env
+
+    # In the project root while sitting in a subdir, then in a parent of the project.
+    for where in (proj, str(outer)):
+        marker = os.path.join(where, detect.DISABLE_MARKER)
+        touch(marker)
+        prompt(shell)
+        assert active_env(shell) is None, "%s not seen at the next prompt" % marker
+        os.remove(marker)
+        prompt(shell)
+        assert active_env(shell) == env, "removing %s not seen at the next prompt" % marker
+
+    # A new env in a directory between here and the project root: an inner project.
+    inner_env = make_venv(os.path.join(proj, "src", ".venv"))
+    prompt(shell)
+    assert active_env(shell) == inner_env
+    shutil.rmtree(inner_env)
+    prompt(shell)
+    assert active_env(shell) == env
+
+    # Created just before a cd that the cache would otherwise answer alone.
+    marker = os.path.join(proj, "src", "b", detect.DISABLE_MARKER)
+    touch(marker)
+    shell.cd(os.path.join(proj, "src", "b"))
+    assert active_env(shell) is None
+    os.remove(marker)
+    prompt(shell)
+    assert active_env(shell) == env
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_new_env_in_a_plain_directory_is_seen_at_the_next_prompt(kind, traced, tmp_path):
+    here = tmp_path / "plain" / "x" / "y"
+    here.mkdir(parents=True)
+    shell, log = traced(kind)
+    shell.cd(str(here))
+    assert active_env(shell) is None
+    log.mark()
+    prompt(shell)
+    log.assert_none_since_mark("a prompt with no project")
+    env = make_venv(str(tmp_path / "plain" / ".venv"))
+    prompt(shell)
+    assert active_env(shell) == env
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_every_watched_name_anywhere_on_the_path_reruns_the_helper(kind, traced, tmp_path):
+    """pyproject.toml and friends often change nothing visible (the enclosing env stays),
+    so what is checked is that the helper ran at the next prompt, for creation and removal."""
+    top = tmp_path / "top"
+    proj = project(str(top / "mid" / "proj"))
+    here = os.path.join(proj, "src", "a")
+    places = [here, os.path.join(proj, "src"), proj, str(top / "mid"), str(top)]
+    shell, log = traced(kind)
+    shell.cd(here)
+    for index, name in enumerate(detect.WATCHED_NAMES):
+        where = places[index % len(places)]
+        path = os.path.join(where, name)
+        if os.path.lexists(path):
+            continue  # the project's own pyproject.toml / .venv
+        log.mark()
+        touch(path)
+        prompt(shell)
+        assert log.helper_runs(), "new %s not seen at the next prompt" % path
+        log.mark()
+        os.remove(path)
+        prompt(shell)
+        assert log.helper_runs(), "removed %s not seen at the next prompt" % path
+        # A change made less than the stamp's margin before a helper run may
+        # cost one more run; after that the prompt is quiet again.
+        time.sleep(STAMP_MARGIN_S)
+        prompt(shell)
+        log.mark()
+        prompt(shell)
+        log.assert_none_since_mark("the prompt after that")
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_deep_project_sees_markers_far_above(kind, traced, tmp_path):
+    levels = [str(tmp_path.joinpath(*("d%02d" % i for i in range(n + 1)))) for n in range(DEPTH)]
+    proj = project(os.path.join(levels[-1], "proj"))
+    env = os.path.join(proj, ".venv")
+    shell, log = traced(kind)
+    shell.cd(os.path.join(proj, "src", "a"))
+    assert active_env(shell) == env
+    for where in (levels[0], levels[DEPTH // 2], proj):
+        marker = os.path.join(where, detect.DISABLE_MARKER)
+        touch(marker)
+        prompt(shell)
+        assert active_env(shell) is None, "%s not seen at the next prompt" % marker
+        os.remove(marker)
+        prompt(shell)
+        assert active_env(shell) == env
