@@ -156,7 +156,14 @@ def visible_interpreters(environ):
 
 
 def check_interpreters(report, environ):
-    found = visible_interpreters(environ)
+    try:
+        # The same search creation uses, when that module is there.
+        from autoenv import interpreters
+
+        found = ["%s (%s %s, %s)" % (i.path, i.impl, ".".join(map(str, i.version)), i.source)
+                 for i in interpreters.installed(environ)]
+    except ImportError:
+        found = visible_interpreters(environ)
     if not found:
         report.add(FAIL, "interpreters: none found on PATH or under pyenv; autoenv cannot create envs")
         return

@@ -184,8 +184,12 @@ if [[ "$(\builtin declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; t
   esac
 else
   # shellcheck disable=SC2128,SC2178
-  case ";${PROMPT_COMMAND-};" in
+  # Newlines count as separators too: bash-preexec rewrites the string with them.
+  __autoenv_pc=${PROMPT_COMMAND-}
+  # shellcheck disable=SC2128,SC2178
+  case ";${__autoenv_pc//$'\n'/;};" in
     *";__autoenv_hook;"*) ;;
     *) PROMPT_COMMAND="__autoenv_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}" ;;
   esac
+  \builtin unset __autoenv_pc
 fi
