@@ -13,7 +13,6 @@ files; the git index is parsed only when it changed since the last look.
 """
 
 import os
-import struct
 
 ALLOW = "allow"
 DENY = "deny"
@@ -307,7 +306,8 @@ def index_paths(data, hash_size=20):
     """
     if len(data) < 12 or data[:4] != b"DIRC":
         raise UnreadableIndex("not a git index")
-    version, count = struct.unpack(">II", data[4:12])
+    # int.from_bytes, not struct: importing struct loads a shared library, on every switch.
+    version, count = int.from_bytes(data[4:8], "big"), int.from_bytes(data[8:12], "big")
     if version not in (2, 3, 4):
         raise UnreadableIndex("git index version %d" % version)
     paths = []
@@ -319,7 +319,7 @@ def index_paths(data, hash_size=20):
         offset += fixed
         if offset + 2 > len(data):
             raise UnreadableIndex("truncated git index")
-        flags = struct.unpack(">H", data[offset:offset + 2])[0]
+        flags = int.from_bytes(data[offset:offset + 2], "big")
         offset += 2
         if flags & 0x4000:
             offset += 2
@@ -343,7 +343,7 @@ def index_paths(data, hash_size=20):
     trailer = len(data) - hash_size
     while offset + 8 <= trailer:
         signature = data[offset:offset + 4]
-        size = struct.unpack(">I", data[offset + 4:offset + 8])[0]
+        size = int.from_bytes(data[offset + 4:offset + 8], "big")
         if signature == b"link" and size >= hash_size:
             shared = data[offset + 8:offset + 8 + hash_size].hex()
         offset += 8 + size
@@ -432,7 +432,7 @@ def _cached_tracked(git_dir, relatives, environ):
             return parts[1] == "1"
     try:
         tracked = _index_tracks(git_dir, relatives)
-    except (OSError, UnreadableIndex, struct.error):
+    except (OSError, UnreadableIndex):
         # An index this reader cannot read: say tracked, the cautious answer;
         # `autoenv allow` still activates it.
         tracked = True
