@@ -52,7 +52,7 @@ class Finding:
     """What one walk up from a directory saw."""
 
     __slots__ = ("pwd", "chain", "present", "key", "disabled_by", "root", "roots",
-                 "env", "source", "problems", "why", "watch", "foreign")
+                 "env", "source", "problems", "why", "watch", "foreign", "env_root")
 
     def __init__(self, pwd):
         self.pwd = pwd
@@ -65,6 +65,7 @@ class Finding:
         self.roots = []  # every project root on the chain, innermost first
         self.env = None  # env to activate
         self.source = None  # why that env: "in-project", "poetry", ...
+        self.env_root = None  # the project the env belongs to (an enclosing one for nested projects)
         self.problems = []  # one-line reasons an env was passed over
         self.why = None  # one line: why this env (which file or rule pointed at it)
         # Paths outside the walked chain whose change can change the answer
@@ -143,6 +144,7 @@ def find_env(finding, environ=None):
                     "run: autoenv recreate %s" % (env, gone, root))
                 return finding
             finding.env, finding.source, finding.why = env, source, why
+            finding.env_root = root
             return finding
     _find_conda(finding, environ)
     return finding

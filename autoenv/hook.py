@@ -158,7 +158,8 @@ def plan_edits(shell, finding, environ):
     if owned and owned != target:
         path_entries = deactivate(plan, environ, owned, path_entries, switching=bool(target))
     if target:
-        name = detect.env_prompt(target, finding.root)
+        # Named after the project that owns the env, not a nested one borrowing it.
+        name = detect.env_prompt(target, finding.env_root or finding.root)
         if target != owned or active != target or os.path.join(target, detect.BIN_DIR) not in path_entries:
             activate(plan, environ, target, name, path_entries)
             plan.add(shell.rehash())
