@@ -120,18 +120,21 @@ def decide(finding, environ, err=None, may_create=True):
     The order: an env that exists (in the project, then where the project's
     tool keeps it), checked for trust; else one created for the project.
     """
-    from autoenv import create, trust
-
     err = sys.stderr if err is None else err
     if finding.disabled_by:
         return finding
     detect.find_env(finding, environ)
+    # Imported only when needed: each module costs a few hundred microseconds.
     if finding.env:
+        from autoenv import trust
+
         reason = trust.check(finding, environ)
         if reason:
             finding.problems.append(reason)
             finding.env = None
     elif finding.root and may_create and not finding.foreign:
+        from autoenv import create
+
         created = create.maybe_create(finding, environ, err)
         if created:
             finding.env, finding.source = created, "created by autoenv"
