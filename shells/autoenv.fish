@@ -18,6 +18,8 @@ set -g __autoenv_above
 set -q __autoenv_failed; or set -g __autoenv_failed 0
 # Kept across a second init: the prompt may be wrapped already.
 set -q __autoenv_prompt_text; or set -g __autoenv_prompt_text
+set -q __autoenv_prompt_raw; or set -g __autoenv_prompt_raw
+set -q __autoenv_prompt_off; or set -g __autoenv_prompt_off 0
 
 # fish learnt `test -nt` late; without it every prompt asks the helper.
 builtin test / -nt / 2>/dev/null
@@ -70,15 +72,22 @@ function __autoenv_return --description 'autoenv: set $status for the next comma
     return $argv[1]
 end
 
+# Shows TEXT (e.g. "(proj) ") before the prompt, or nothing when TEXT is empty.
 # Wraps the user's fish_prompt the way activate.fish does: the original is
 # copied to __autoenv_user_prompt and copied back exactly on leaving.
 function __autoenv_prompt_set
+    set -g __autoenv_prompt_raw $argv[1]
     set -g __autoenv_prompt_text $argv[1]
+    set -g __autoenv_prompt_off 0
+    if builtin test -n "$VIRTUAL_ENV_DISABLE_PROMPT"
+        set -g __autoenv_prompt_text
+        set -g __autoenv_prompt_off 1
+    end
     set -l wrapped 0
     if builtin functions -q __autoenv_user_prompt; and builtin functions -q fish_prompt
         builtin string match -q -- '*__autoenv_user_prompt*' (builtin functions fish_prompt); and set wrapped 1
     end
-    if builtin test -z "$__autoenv_prompt_text" -o -n "$VIRTUAL_ENV_DISABLE_PROMPT"
+    if builtin test -z "$__autoenv_prompt_text"
         if builtin test $wrapped = 1
             builtin functions -e fish_prompt
             builtin functions -c __autoenv_user_prompt fish_prompt
@@ -86,7 +95,6 @@ function __autoenv_prompt_set
         end
         # Otherwise someone wrapped our wrapper (activate.fish): it stays, and
         # prints no prefix while the text is empty.
-        set -g __autoenv_prompt_text
         return 0
     end
     builtin test $wrapped = 1; and return 0
@@ -103,21 +111,31 @@ end
 
 function __autoenv_update
     __autoenv_fresh; and return 0
-    set -l code 1
+    set -l code 127
     set -l out
     if builtin test -x "$__autoenv_python" -a -f "$__autoenv_helper"
-        set out ($__autoenv_python -I -S $__autoenv_helper fish $fish_pid $PWD)
+        if builtin test "$__autoenv_failed" = 1
+            # Said once already; stay quiet until it works again.
+            set out ($__autoenv_python -I -S $__autoenv_helper fish $fish_pid $PWD 2>/dev/null)
+        else
+            set out ($__autoenv_python -I -S $__autoenv_helper fish $fish_pid $PWD)
+        end
         set code $status
     end
     if builtin test $code = 0
         builtin string join \n -- $out | builtin source
         set -g __autoenv_failed 0
     else
-        if builtin test "$__autoenv_failed" = 0
-            builtin printf 'autoenv: the helper failed (%s); the shell is unchanged. Run: autoenv doctor\n' \
-                "$__autoenv_helper" >&2
+        if builtin test "$__autoenv_failed" = 0 -a $code != 130
+            if builtin test $code = 127
+                builtin printf 'autoenv: cannot run %s %s (gone after an upgrade or uninstall?); this shell stays as it is. Run: autoenv doctor\n' \
+                    "$__autoenv_python" "$__autoenv_helper" >&2
+            else
+                builtin printf 'autoenv: the helper failed (exit %s); this shell stays as it is. Run: autoenv doctor\n' $code >&2
+            end
+            set -g __autoenv_failed 1
         end
-        set -g __autoenv_failed 1
+        # Asked again only after a cd into a directory that may matter.
         set -g __autoenv_key
         set -g __autoenv_below
         set -g __autoenv_above
@@ -137,4 +155,10 @@ end
 
 function __autoenv_on_prompt --on-event fish_prompt
     __autoenv_update
+    # VIRTUAL_ENV_DISABLE_PROMPT set or unset since: build the prefix again.
+    if builtin test -n "$__autoenv_prompt_raw"
+        set -l off 0
+        builtin test -n "$VIRTUAL_ENV_DISABLE_PROMPT"; and set off 1
+        builtin test $off = "$__autoenv_prompt_off"; or __autoenv_prompt_set $__autoenv_prompt_raw
+    end
 end

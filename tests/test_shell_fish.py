@@ -7,6 +7,7 @@ from the shell's environment (VIRTUAL_ENV, PATH entry by entry, where
 
 import os
 import stat
+import time
 
 import pytest
 
@@ -196,7 +197,7 @@ def test_helper_missing_says_so_once_and_the_shell_works(fish, proj, tmp_path):
     printed.append(fish.cd(proj))
     for _ in range(2):
         printed += [fish.run("true"), fish.cd(other), fish.cd(str(tmp_path)), fish.cd(proj)]
-    assert "".join(printed).count("autoenv: the helper failed") == 1, printed
+    assert "".join(printed).count("autoenv: cannot run") == 1, printed
     assert "autoenv" not in "".join(printed[2:]), printed
     assert fish.run("echo still-here").startswith("still-here")
     assert fish.state()["VIRTUAL_ENV"] is None
@@ -209,7 +210,7 @@ def test_helper_failing_says_so_once(fish, proj, tmp_path):
     fish.cd(str(tmp_path))
     printed = [fish.run("set -g __autoenv_python %s" % quote_for("fish", str(failing)))]
     printed += [fish.cd(proj), fish.cd(str(tmp_path)), fish.cd(proj)]
-    assert "".join(printed).count("autoenv: the helper failed") == 1, printed
+    assert "".join(printed).count("autoenv: the helper failed (exit 3)") == 1, printed
     assert fish.state()["VIRTUAL_ENV"] is None
     assert fish.run("echo \"[$PWNED]\"").startswith("[]")
     # Once the helper works again, so does autoenv, and a later failure is reported again.
@@ -229,10 +230,15 @@ def test_prompt_prefix_shown_and_original_restored_exactly(fish, proj, tmp_path)
 
 
 def test_virtual_env_disable_prompt_honoured(fish, proj):
+    original = fish.run("functions fish_prompt")
     fish.run("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1")
     printed = fish.cd(proj)
     assert "(proj)" not in printed
+    assert fish.run("functions fish_prompt") == original
     assert_active(fish.state(), proj)
+    # Changed while inside: the prompt follows at the next prompt.
+    assert fish.run("set -e VIRTUAL_ENV_DISABLE_PROMPT").endswith("(proj) ")
+    assert not fish.run("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1").endswith("(proj) ")
 
 
 def test_status_kept_for_the_user_and_their_prompt(fish, proj, tmp_path):
@@ -257,29 +263,39 @@ def test_unchanged_prompts_start_no_process(fish, proj, tmp_path):
     log = logs / "helper-runs"
     log.write_text("")
     counting = logs / "counting-python"
-    counting.write_text("#!/bin/sh\necho run >> %s\nexec %s \"$@\"\n"
+    counting.write_text("#!/bin/sh\necho run \"$6\" >> %s\nexec %s \"$@\"\n"
                         % (quote_for("bash", str(log)),
                            quote_for("bash", os.path.join(os.path.dirname(AUTOENV), "python"))))
     counting.chmod(counting.stat().st_mode | stat.S_IXUSR)
     os.makedirs(os.path.join(proj, "a", "b"))
     fish.run("set -g __autoenv_python %s" % quote_for("fish", str(counting)))
+    # The helper backdates its stamp by 50 ms (coarse directory clocks): a
+    # change younger than that gets one extra helper run, which is not what
+    # this test is about.
+    time.sleep(0.1)
 
     def runs():
         return len(log.read_text().splitlines())
 
+    before = runs()
     fish.cd(proj)
+    assert runs() >= before + 1
     first = runs()
-    assert first >= 1
-    for _ in range(3):
+    for _ in range(10):
         fish.run("true")
-    fish.cd(os.path.join(proj, "a", "b"))
-    fish.cd(os.path.join(proj, "a"))
-    assert runs() == first
+    for _ in range(2):
+        fish.cd(os.path.join(proj, "a", "b"))
+        fish.cd(os.path.join(proj, "a"))
+    # Without the cache that is 14 runs; with it none, but for a run or two when
+    # a directory above (like /tmp) is touched by another process meanwhile.
+    assert runs() - first <= 2, log.read_text()
     assert_active(fish.state(), proj)
     # A change in place is seen at the next prompt, by the helper.
+    seen = runs()
     open(os.path.join(proj, "a", ".autoenv-disable"), "w").close()
+    time.sleep(0.1)
     fish.run("true")
-    assert runs() == first + 1
+    assert runs() > seen
     assert fish.state()["VIRTUAL_ENV"] is None
 
 

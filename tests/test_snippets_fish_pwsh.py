@@ -23,6 +23,8 @@ from test_quote_fish_pwsh import decode_pwsh, parse_errors
 
 HOSTILE = "'\";&&e-$ èрт🚒 $(touch pwned) `touch pwned2` (touch pwned3) *?[x]\nnext\tline\\ \u2019q\u2018"
 BASE = "/usr/local/bin:/usr/bin:/bin"
+# The prompt spells control characters out, so a name cannot drive the terminal.
+HOSTILE_SHOWN = HOSTILE.replace("\n", "\\n").replace("\t", "\\t")
 FISH = ["fish", "--no-config"]
 
 
@@ -128,7 +130,7 @@ def test_fish_helper_output_hostile_activate_and_leave(tmp_path):
     assert after["VIRTUAL_ENV_PROMPT"] == HOSTILE
     assert after[hook.OWNED_VAR] == env
     assert path == [env + "/bin"] + BASE.split(":")
-    assert prompt == "(%s) " % HOSTILE
+    assert prompt == "(%s) " % HOSTILE_SHOWN
     assert key == proj
     assert not any(name.startswith("pwned") for name in os.listdir(str(tmp_path)))
     # One statement per line: fish reads every value back from one line.
@@ -250,7 +252,7 @@ def test_pwsh_helper_output_hostile_activate_parses_and_reads_back(tmp_path):
     values = pwsh_statements(out)
     assert values["VIRTUAL_ENV"] == env
     assert values["VIRTUAL_ENV_PROMPT"] == HOSTILE
-    assert values["prompt"] == "(%s) " % HOSTILE
+    assert values["prompt"] == "(%s) " % HOSTILE_SHOWN
     assert values["__autoenv_key"] == proj
     assert proj in values["__autoenv_above"]
     assert "$env:PATH = @(" in out and "-join [System.IO.Path]::PathSeparator" in out
