@@ -336,7 +336,8 @@ def test_hostile_directory_name(kind, tmp_path):
     assert result.environ["VIRTUAL_ENV"] == env
     assert result.environ["VIRTUAL_ENV_PROMPT"] == HOSTILE
     assert result.path[0] == bin_of(env) and result.environ["PATH"].endswith(":" + BASE)
-    assert result.prompt == "(%s) " % HOSTILE
+    # Control bytes are spelled out in the prompt, so a name cannot drive the terminal.
+    assert result.prompt == "(%s) " % HOSTILE.replace("\n", "\\n").replace("\t", "\\t")
     assert result.key == proj
     left = helper(kind, tmp_path, result.environ, tmp_path)
     assert left.environ["PATH"] == BASE
