@@ -98,6 +98,8 @@ def test_cd_activates_subdirectory_keeps_leave_restores(kind, spawn, home):
     assert_active(state, proj)
     assert state["VIRTUAL_ENV_PROMPT"] == "proj"
     assert state["PATH"].split(":")[1:] == before["PATH"].split(":")
+    status = sh.run("%s status" % quote_for(kind, AUTOENV))
+    assert "project:    %s\n" % proj in status and "active:     yes, by autoenv\n" in status
 
     out = sh.cd("src/pkg")
     assert prompt_line(out) == "(proj) "
@@ -282,6 +284,8 @@ def test_manual_activation_left_alone_until_deactivate(kind, spawn, home):
     assert state["VIRTUAL_ENV"] == other
     assert state["PATH"].split(":")[0] == os.path.join(other, "bin")
     assert state["prefix"] == other
+    status = sh.run("%s status" % quote_for(kind, AUTOENV))
+    assert "active:     %s, activated by hand" % other in status
     # Moving around leaves the hand-activated env alone.
     for path in (home, proj, os.path.join(proj, ".venv")):
         out = sh.cd(path)
@@ -321,6 +325,8 @@ def test_disable_marker_above_keeps_env_off(kind, spawn, home):
     sh = spawn(kind)
     assert prompt_line(sh.cd(proj)) == ""
     assert_inactive(sh.state())
+    status = sh.run("%s status" % quote_for(kind, AUTOENV))
+    assert "env:        not activated: disabled by %s\n" % os.path.join(work, detect.DISABLE_MARKER) in status
 
 
 def test_autoenv_disable_and_enable_show_at_the_next_prompt(kind, spawn, home):

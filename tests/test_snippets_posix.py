@@ -117,21 +117,26 @@ def test_bash_cd_wrapper_switches_at_once_and_keeps_status(snippet, tree, tmp_pa
     assert result.stdout.splitlines() == [env, os.path.join(env, "bin", "python"), "status 1"]
 
 
-def test_bash_cd_in_command_substitution_runs_no_helper(snippet, tree, tmp_path):
-    require_shell("bash")
+@pytest.mark.parametrize("kind", ["bash", "zsh"])
+def test_cd_in_subshell_runs_no_helper(kind, tree, tmp_path):
+    require_shell(kind)
     # A python that records each start: the wrapper must not start it in $(...).
     log = tmp_path / "starts"
     fake = tmp_path / "fake-python"
     fake.write_text('#!/bin/sh\necho started >> "%s"\nexec "%s" "$@"\n' % (log, sys.executable))
     fake.chmod(0o755)
-    text = render_init("bash").replace("__autoenv_python=", "__autoenv_python=%s #" % fake, 1)
-    path = tmp_path / "snippet.bash"
+    text = render_init(kind).replace("__autoenv_python=", "__autoenv_python=%s #" % fake, 1)
+    path = tmp_path / ("snippet." + kind)
     path.write_text(text)
     body = 'source "$1"\nx=$(cd "$2" && pwd)\n( cd "$2" )\nprintf "%s" "${VIRTUAL_ENV-}"\n'
-    result = subprocess.run(STRICT["bash"] + [body, "sh", str(path), tree["proj"]], cwd=str(tmp_path),
-                            env=environ(tmp_path), capture_output=True, text=True)
+    result = run_strict(kind, body, tmp_path, environ(tmp_path), str(path), tree["proj"], text=True)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert not log.exists()
+    # The same python runs for a cd in the shell itself (the fake works).
+    result = run_strict(kind, 'source "$1"\ncd "$2"\nprintf "%s" "${VIRTUAL_ENV-}"\n', tmp_path,
+                        environ(tmp_path), str(path), tree["proj"], text=True)
+    assert result.stdout == os.path.join(tree["proj"], ".venv"), result.stderr
+    assert log.read_text() == "started\n"
 
 
 def test_bash_user_cd_function_defined_before_init_still_runs(snippet, tree, tmp_path):
