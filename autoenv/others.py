@@ -244,6 +244,66 @@ def dig(data, *keys):
     return data
 
 
+def toml_strings(path, queries, environ):
+    """The string at each key path in ``queries`` (a tuple of tuples) of the
+    TOML file ``path``, None where there is none.
+
+    Importing tomllib and parsing costs ~30 ms here, three times the rest of
+    a helper run; so the answers are kept in a small file per (path, queries),
+    valid while the file's mtime, size and inode are unchanged (git's index
+    trusts the same facts).  A hit costs one stat and one small read.
+    """
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return [None] * len(queries)
+    identity = "%d %d %d" % (info.st_mtime_ns, info.st_size, info.st_ino)
+    key = "\0".join([path] + ["\0".join(query) + "\0" for query in queries])
+    cache = os.path.join(_xdg(environ, "XDG_CACHE_HOME", ".cache"), "autoenv", "toml-values",
+                         b64_urlsafe(sha256(key.encode("utf-8", "surrogateescape")))[:22])
+    cached = read_small(cache)
+    if cached is not None:
+        lines = cached.split("\n")
+        if lines[0] == identity and len(lines) == len(queries) + 2:
+            return [_unescape(line[1:]) if line[:1] == "=" else None for line in lines[1:-1]]
+    data = read_toml(path)
+    values = []
+    for query in queries:
+        value = dig(data, *query)
+        values.append(value if isinstance(value, str) else None)
+    text = identity + "\n" + "".join(("=" + _escape(value) if value is not None else "-") + "\n"
+                                     for value in values)
+    _write_quietly(cache, text)
+    return values
+
+
+def _escape(text):
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _unescape(text):
+    out, chars = [], iter(text)
+    for char in chars:
+        if char == "\\":
+            char = next(chars, "")
+            out.append("\n" if char == "n" else char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _write_quietly(path, text):
+    """Write a cache file whole (temp file + rename); a failure only costs speed."""
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        temp = "%s.%d.tmp" % (path, os.getpid())
+        with open(temp, "w", encoding="utf-8", errors="surrogateescape", newline="") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except (OSError, ValueError):
+        pass
+
+
 # ---------------------------------------------------------------- one project
 
 class ToolLookup:
@@ -263,6 +323,11 @@ class ToolLookup:
         self._real_root = None
         self._pyproject = None
 
+    def strings(self, path, *queries):
+        """``toml_strings`` for this lookup's environment; the file is watched."""
+        self.add_watch(path)
+        return toml_strings(path, queries, self.environ)
+
     # -- shared facts
 
     def real_root(self):
@@ -278,13 +343,16 @@ class ToolLookup:
             return name in self.names
         return detect._exists(os.path.join(self.root, name))
 
-    def pyproject(self):
-        """pyproject.toml, parsed once and only when a rule needs its contents."""
+    PYPROJECT_QUERIES = (("project", "name"), ("tool", "poetry", "name"),
+                         ("tool", "hatch", "envs", "default", "path"))
+
+    def pyproject(self, query):
+        """One string from pyproject.toml; the file is read only when a rule
+        needs its contents, and then for all of PYPROJECT_QUERIES at once."""
         if self._pyproject is None:
             path = os.path.join(self.root, "pyproject.toml")
-            self.add_watch(path)
-            self._pyproject = read_toml(path)
-        return self._pyproject
+            self._pyproject = dict(zip(self.PYPROJECT_QUERIES, self.strings(path, *self.PYPROJECT_QUERIES)))
+        return self._pyproject[query]
 
     def add_watch(self, path):
         if path and path not in self.watch:
@@ -486,23 +554,19 @@ class ToolLookup:
         global_config = os.path.join(config_dir, "config.toml")
         if is_file(global_config):
             files.append(global_config)
-        tables = []
-        for path in files:
-            self.add_watch(path)
-            tables.append(read_toml(path))
+        tables = [self.strings(path, ("cache-dir",), ("virtualenvs", "path")) for path in files]
 
-        def setting(env_var, *keys):
+        def setting(env_var, index):
             value = self.environ.get(env_var)
             if value is not None:
                 return value
-            for table in tables:
-                value = dig(table, *keys)
-                if value is not None:
-                    return value
+            for values in tables:
+                if values[index] is not None:
+                    return values[index]
             return None
 
-        cache_dir = setting("POETRY_CACHE_DIR", "cache-dir") or user_cache_dir("pypoetry", self.environ)
-        path = setting("POETRY_VIRTUALENVS_PATH", "virtualenvs", "path")
+        cache_dir = setting("POETRY_CACHE_DIR", 0) or user_cache_dir("pypoetry", self.environ)
+        path = setting("POETRY_VIRTUALENVS_PATH", 1)
         if path is None:
             path = os.path.join(str(cache_dir), "virtualenvs")
         # Config.process: "{cache-dir}" in a value is the cache dir.
@@ -525,18 +589,14 @@ class ToolLookup:
         entries = [entry for entry in listdir(venvs) if ("-%s-py" % path_hash) in entry]
         if not entries:
             return None  # no env made for this directory: no need to read pyproject.toml
-        pyproject = self.pyproject()
-        name = (dig(pyproject, "project", "name") or dig(pyproject, "tool", "poetry", "name")
+        name = (self.pyproject(("project", "name")) or self.pyproject(("tool", "poetry", "name"))
                 or "non-package-mode")
-        if not isinstance(name, str):
-            return None
         base = poetry_env_name(canonical_name(name), self.real_root())
         envs_file = os.path.join(venvs, "envs.toml")
         minor = None
         if is_file(envs_file):
-            self.add_watch(envs_file)
-            minor = dig(read_toml(envs_file), base, "minor")
-        if isinstance(minor, str):
+            minor, = self.strings(envs_file, (base, "minor"))
+        if minor is not None:
             env = self.env_if_valid(os.path.join(venvs, "%s-py%s" % (base, minor.strip())))
             if env:
                 return Hit(env, "poetry", "poetry's env for %r in %s (envs.toml picks Python %s)"
@@ -561,9 +621,8 @@ class ToolLookup:
             user_config_dir("pdm", self.environ), "config.toml")
         location = None
         if is_file(config):
-            self.add_watch(config)
-            location = dig(read_toml(config), "venv", "location")
-        if not isinstance(location, str) or not location:
+            location, = self.strings(config, ("venv", "location"))
+        if not location:
             location = os.path.join(user_data_dir("pdm", self.environ), "venvs")
         return expand_user(location, self.environ)
 
@@ -595,15 +654,13 @@ class ToolLookup:
         ``$HATCH_CONFIG`` or ``<user config dir>/hatch/config.toml``."""
         config_path = self.environ.get("HATCH_CONFIG") or os.path.join(
             user_config_dir("hatch", self.environ), "config.toml")
-        config = {}
+        virtual = data = None
         if is_file(config_path):
-            self.add_watch(config_path)
-            config = read_toml(config_path)
-        virtual = dig(config, "dirs", "env", "virtual")
-        if isinstance(virtual, str) and virtual:
+            virtual, data = self.strings(config_path, ("dirs", "env", "virtual"), ("dirs", "data"))
+        if virtual:
             return os.path.join(self.root, expand_user(virtual, self.environ))
-        data = self.environ.get("HATCH_DATA_DIR") or dig(config, "dirs", "data")
-        if not isinstance(data, str) or not data:
+        data = self.environ.get("HATCH_DATA_DIR") or data
+        if not data:
             data = user_data_dir("hatch", self.environ)
         return os.path.join(expand_user(data, self.environ), "env", "virtual")
 
@@ -630,8 +687,8 @@ class ToolLookup:
         if not flat and not any(detect._exists(os.path.join(virtual, entry, project_id))
                                 for entry in listdir(virtual)):
             return None  # no env made for this directory: no need to read pyproject.toml
-        name = dig(self.pyproject(), "project", "name")
-        if not isinstance(name, str) or not name:
+        name = self.pyproject(("project", "name"))
+        if not name:
             return None
         name = canonical_name(name)
         if flat:
@@ -648,13 +705,11 @@ class ToolLookup:
         candidates = []
         pyproject_text = read_small(os.path.join(self.root, "pyproject.toml"), TOML_FILE_LIMIT) or ""
         if "tool.hatch" in pyproject_text and "path" in pyproject_text:
-            candidates.append(dig(self.pyproject(), "tool", "hatch", "envs", "default", "path"))
+            candidates.append(self.pyproject(("tool", "hatch", "envs", "default", "path")))
         if self.has("hatch.toml"):
-            hatch_toml = os.path.join(self.root, "hatch.toml")
-            self.add_watch(hatch_toml)
-            candidates.append(dig(read_toml(hatch_toml), "envs", "default", "path"))
+            candidates.extend(self.strings(os.path.join(self.root, "hatch.toml"), ("envs", "default", "path")))
         for value in candidates:
-            if isinstance(value, str) and value:
+            if value:
                 return value
         return None
 

@@ -561,6 +561,21 @@ def test_no_toml_parsed_unless_a_tool_env_for_this_dir_exists(home):
     assert run_isolated(code, home)[0] == env
 
 
+def test_toml_answers_are_cached_until_the_file_changes(home):
+    root = project(home, pyproject=POETRY_PYPROJECT)
+    venvs = os.path.join(home, ".cache", "pypoetry", "virtualenvs")
+    env = fake_env(os.path.join(venvs, ref_poetry_env_name("My_App.Core", root) + "-py3.11"))
+    code = ("from autoenv import detect\n"
+            "f = detect.find_env(detect.scan(%r))\n"
+            "print(f.env, 'tomllib' in sys.modules)\n" % root)
+    assert run_isolated(code, home) == [env, "True"]
+    assert run_isolated(code, home) == [env, "False"]  # answered from the cache
+    renamed = fake_env(os.path.join(venvs, ref_poetry_env_name("renamed\\x\ny", root) + "-py3.11"))
+    write(os.path.join(root, "pyproject.toml"), '[project]\nname = "renamed\\\\x\\ny"\n')
+    assert run_isolated(code, home) == [renamed, "True"]
+    assert run_isolated(code, home) == [renamed, "False"]
+
+
 def test_in_project_env_does_not_import_the_lookup(home):
     root = project(home, pyproject=POETRY_PYPROJECT)
     fake_env(os.path.join(root, ".venv"))
