@@ -423,11 +423,14 @@ def test_exit_status_kept_for_the_users_prompt(kind, spawn, home):
     assert prompt_line(sh.run("builtin cd %s; (exit 5)" % quote_for(kind, home))) == "[5]"
 
 
-def test_exit_status_seen_by_the_users_own_hook(kind, spawn, home):
+@pytest.mark.parametrize("kind, form", [("bash", "string"), ("bash", "array"), ("zsh", "precmd")])
+def test_exit_status_seen_by_the_users_own_hook(kind, spawn, home, form):
     proj = project(home, "proj")
     sh = spawn(kind, init=False)
-    if kind == "bash":
+    if kind == "bash" and form == "string":
         sh.run("PROMPT_COMMAND='__seen=$?'")
+    elif kind == "bash":
+        sh.run("PROMPT_COMMAND=('__seen=$?' 'true')")
     else:
         sh.run("__mine() { __seen=$?; }; precmd_functions=(__mine)")
     sh.run(sh.init_line())
