@@ -70,39 +70,54 @@ function global:__autoenv_fresh([string] $here) {
     return $true
 }
 
+# Shows TEXT (e.g. "(proj) ") before the prompt, or nothing when TEXT is empty;
+# VIRTUAL_ENV_DISABLE_PROMPT is read at each prompt, so setting it acts at once.
 function global:__autoenv_prompt_set([string] $text) {
-    if ([System.Environment]::GetEnvironmentVariable('VIRTUAL_ENV_DISABLE_PROMPT')) { $text = '' }
     $global:__autoenv_prompt_text = $text
 }
 
 function global:__autoenv_update {
+    # The user's preferences must not turn a failed helper into a terminating error.
+    $ErrorActionPreference = 'Continue'
+    $PSNativeCommandUseErrorActionPreference = $false
     $here = __autoenv_here
     if ($null -eq $here -or (__autoenv_fresh $here)) { return }
     $out = $null
-    $ok = $false
+    $exit = 127
     if ([System.IO.File]::Exists($global:__autoenv_python) -and [System.IO.File]::Exists($global:__autoenv_helper)) {
         $encoding = [System.Console]::OutputEncoding
         try {
             # Paths are UTF-8 both ways, whatever the console code page.
             try { [System.Console]::OutputEncoding = [System.Text.UTF8Encoding]::new($false) } catch { }
-            $out = & $global:__autoenv_python -X utf8 -I -S $global:__autoenv_helper pwsh $PID $here
-            $ok = $LASTEXITCODE -eq 0
+            if ($global:__autoenv_failed -eq 1) {
+                # Said once already; stay quiet until it works again.
+                $out = & $global:__autoenv_python -X utf8 -I -S $global:__autoenv_helper pwsh $PID $here 2>$null
+            } else {
+                $out = & $global:__autoenv_python -X utf8 -I -S $global:__autoenv_helper pwsh $PID $here
+            }
+            $exit = $LASTEXITCODE
         } catch {
-            $ok = $false
+            $exit = 127
         } finally {
             try { [System.Console]::OutputEncoding = $encoding } catch { }
         }
     }
-    if ($ok) {
+    if ($exit -eq 0) {
         $code = @($out) -join "`n"
         if ($code) { Microsoft.PowerShell.Utility\Invoke-Expression -Command $code }
         $global:__autoenv_failed = 0
     } else {
-        if ($global:__autoenv_failed -eq 0) {
-            [System.Console]::Error.WriteLine(
-                "autoenv: the helper failed ($($global:__autoenv_helper)); the shell is unchanged. Run: autoenv doctor")
+        if ($global:__autoenv_failed -eq 0 -and $exit -ne 130) {
+            if ($exit -eq 127) {
+                [System.Console]::Error.WriteLine(("autoenv: cannot run {0} {1} (gone after an upgrade or uninstall?); " +
+                    "this shell stays as it is. Run: autoenv doctor") -f $global:__autoenv_python, $global:__autoenv_helper)
+            } else {
+                [System.Console]::Error.WriteLine(
+                    "autoenv: the helper failed (exit $exit); this shell stays as it is. Run: autoenv doctor")
+            }
+            $global:__autoenv_failed = 1
         }
-        $global:__autoenv_failed = 1
+        # Asked again only after a cd into a directory that may matter.
         $global:__autoenv_key = ''
         $global:__autoenv_below = [string[]]@()
         $global:__autoenv_above = [string[]]@()
@@ -133,13 +148,15 @@ if (-not (Microsoft.PowerShell.Utility\Get-Variable -Name __autoenv_user_prompt 
     Microsoft.PowerShell.Utility\Remove-Variable -Name __autoenv_found -ErrorAction Ignore
 
     function global:prompt {
-        $succeeded = $?
+        $succeeded = $global:?
         __autoenv_hook
-        if ($global:__autoenv_prompt_text) {
+        if ($global:__autoenv_prompt_text -and
+            -not [System.Environment]::GetEnvironmentVariable('VIRTUAL_ENV_DISABLE_PROMPT')) {
             Microsoft.PowerShell.Utility\Write-Host -Object $global:__autoenv_prompt_text -NoNewline
         }
-        # Give their prompt the $? it would have seen.
-        if (-not $succeeded) { Microsoft.PowerShell.Utility\Write-Error -Message '' -ErrorAction Ignore }
+        # Give their prompt the $? it would have seen: $? is read-only, but a
+        # failing command that records nothing sets it to $false.
+        if (-not $succeeded) { Microsoft.PowerShell.Utility\Write-Error '' -ErrorAction Ignore }
         if ($global:__autoenv_user_prompt) {
             & $global:__autoenv_user_prompt
         } else {

@@ -186,6 +186,14 @@ def test_pwsh_snippet_parses_with_hostile_install_path(monkeypatch):
     assert decode_pwsh(match.group(1)) == "/opt/" + HOSTILE + "/bin/python"
 
 
+def test_pwsh_live_scenarios_script_parses():
+    # tests/pwsh/run.ps1 cannot run here; at least it is valid PowerShell.
+    from realshell import REPO
+
+    with open(os.path.join(REPO, "tests", "pwsh", "run.ps1"), encoding="utf-8") as handle:
+        assert parse_errors(handle.read()) == []
+
+
 def test_pwsh_snippet_uses_qualified_cmdlets_only():
     snippet = render_init("pwsh")
     code = "\n".join(line for line in snippet.splitlines() if not line.lstrip().startswith("#"))
