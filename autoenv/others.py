@@ -211,7 +211,13 @@ def _toml_loads():
     try:
         import site
 
-        for directory in site.getsitepackages():
+        # Before 3.11, sys.prefix is the venv only after site ran (site.venv):
+        # find the helper's venv the same way, from pyvenv.cfg by the executable.
+        prefixes = [sys.prefix]
+        exe_dir = os.path.dirname(sys.executable)
+        if any(os.path.isfile(os.path.join(d, "pyvenv.cfg")) for d in (exe_dir, os.path.dirname(exe_dir))):
+            prefixes.insert(0, os.path.dirname(exe_dir))
+        for directory in site.getsitepackages(prefixes):
             if directory not in sys.path:
                 sys.path.append(directory)
         from tomli import loads

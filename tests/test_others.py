@@ -617,3 +617,41 @@ def test_status_says_which_tool_and_why(home, environ):
     assert "why:        Pipfile in %s; pipenv names its env %s" % (root, ref_pipenv_env_name(root)) in text
     fake_env(os.path.join(root, ".venv"))
     assert "in-project env comes before any tool's" in status.describe(root, environ)
+
+
+def old_pythons():
+    """Interpreters older than 3.11 on this machine (no tomllib there)."""
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    versions = os.path.join(pyenv_root, "versions")
+    found_ = {}
+    for name in sorted(os.listdir(versions)) if os.path.isdir(versions) else []:
+        parts = name.split(".")
+        if len(parts) >= 2 and parts[0] == "3" and parts[1].isdigit() and 8 <= int(parts[1]) <= 10:
+            python = os.path.join(versions, name, "bin", "python3")
+            if os.path.exists(python):
+                found_["3." + parts[1]] = python
+    return sorted(found_.items())
+
+
+@pytest.mark.parametrize("version, python", old_pythons() or [pytest.param("3.8-3.10", None, marks=pytest.mark.skip(
+    reason="no Python 3.8-3.10 under PYENV_ROOT to run the helper with"))])
+def test_tomli_is_found_under_dash_S_on_old_pythons(tmp_path, home, version, python):
+    """The helper runs as ``python -I -S``: without site, tomli in the helper
+    venv's site-packages is not on sys.path; the lookup adds it for the import.
+    A stand-in ``tomli`` (answers one key) shows where the module came from."""
+    venv = str(tmp_path / "helper-venv")
+    subprocess.run([python, "-m", "venv", "--without-pip", venv], check=True)
+    site_packages = os.path.join(venv, "lib", "python" + version, "site-packages")
+    write(os.path.join(site_packages, "tomli", "__init__.py"),
+          "def loads(text):\n    return {'project': {'name': 'From-Stand-In'}}\n")
+    root = project(home, pyproject='[project]\nname = "ignored"\n')
+    env = fake_env(os.path.join(home, ".cache", "pypoetry", "virtualenvs",
+                                ref_poetry_env_name("From-Stand-In", root) + "-py" + version))
+    code = ("import sys; sys.path.insert(0, %r)\n"
+            "from autoenv import detect\n"
+            "f = detect.find_env(detect.scan(%r))\n"
+            "print(f.env, f.source, sys.modules['tomli'].__file__)\n" % (REPO, root))
+    result = subprocess.run([os.path.join(venv, "bin", "python"), "-I", "-S", "-c", code],
+                            capture_output=True, text=True, env={"HOME": home, "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [env, "poetry", os.path.join(site_packages, "tomli", "__init__.py")]
