@@ -22,8 +22,8 @@ set -q __autoenv_prompt_raw; or set -g __autoenv_prompt_raw
 set -q __autoenv_prompt_off; or set -g __autoenv_prompt_off 0
 
 # fish learnt `test -nt` late; without it every prompt asks the helper.
-builtin test / -nt / 2>/dev/null
-if builtin test $status -le 1
+# An existing file is newer than a missing one, and an old fish reports an error.
+if builtin test / -nt /__autoenv_missing_$fish_pid 2>/dev/null
     set -g __autoenv_can_compare 1
 else
     set -g __autoenv_can_compare 0
