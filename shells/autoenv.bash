@@ -24,24 +24,51 @@ __autoenv_prompt_raw=${__autoenv_prompt_raw-}
 __autoenv_prompt_sig=${__autoenv_prompt_sig-}
 __autoenv_sig_now=
 
+# __autoenv_has_watched DIR: whether DIR holds any watched name.  One [[ ]]
+# built once from the names (through printf %q): a loop over the names costs
+# bash more than the stat calls it makes, on every directory a cd walks.
+__autoenv_define_has_watched() {
+  local name quoted code=
+  for name in "${__autoenv_names[@]}"; do
+    \builtin printf -v quoted '%q' "$name"
+    code+=" || -e \$1/$quoted || -L \$1/$quoted"
+  done
+  \builtin eval "__autoenv_has_watched() { [[ ${code# || } ]]; }"
+}
+__autoenv_define_has_watched
+
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 __autoenv_fresh() {
-  local dir name
   [[ $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]] || \builtin return 1
+  local dir
   if [[ $PWD == "$__autoenv_pwd" ]]; then
     for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
       [[ $dir -nt $__autoenv_stamp ]] && \builtin return 1
     done
     \builtin return 0
   fi
+  # Outside the directory the answer hangs on: the answer changes.
+  if [[ -n $__autoenv_key && $PWD != "$__autoenv_key" && $PWD != "${__autoenv_key%/}/"* ]]; then
+    \builtin return 1
+  fi
   # A new directory: nothing between it and the directory the answer hangs on
-  # may hold a watched name.
-  local -a below=()
+  # may hold a watched name.  Directories the last answer already covered
+  # (the old $PWD's ancestors below that directory) need only be unchanged.
+  local known found=0
   dir=$PWD
+  local -a below=()
   while [[ $dir != "$__autoenv_key" ]]; do
-    for name in "${__autoenv_names[@]}"; do
-      [[ -e $dir/$name || -L $dir/$name ]] && \builtin return 1
-    done
+    if [[ $__autoenv_pwd/ == "${dir%/}/"* ]]; then
+      for known in "${__autoenv_below[@]}"; do
+        [[ $known == "$dir" ]] && found=1
+        if [[ $found == 1 ]]; then
+          [[ $known -nt $__autoenv_stamp ]] && \builtin return 1
+          below+=("$known")
+        fi
+      done
+      [[ $found == 1 ]] && \builtin break
+    fi
+    __autoenv_has_watched "$dir" && \builtin return 1
     below+=("$dir")
     if [[ $dir == / || -z $dir ]]; then
       [[ -z $__autoenv_key ]] || \builtin return 1
@@ -93,7 +120,8 @@ __autoenv_prompt_set() {
 # VIRTUAL_ENV_DISABLE_PROMPT set or unset) the prefix is built again.
 __autoenv_prompt_signature() {
   __autoenv_sig_now=text
-  if \builtin shopt -q promptvars; then __autoenv_sig_now=ref; fi
+  # $BASHOPTS lists the shopt options that are on, without running shopt.
+  if [[ :$BASHOPTS: == *:promptvars:* ]]; then __autoenv_sig_now=ref; fi
   if [[ -n ${VIRTUAL_ENV_DISABLE_PROMPT-} ]]; then __autoenv_sig_now+=:off; fi
 }
 
