@@ -19,10 +19,23 @@ typeset -ga __autoenv_below __autoenv_above
 __autoenv_below=()
 __autoenv_above=()
 
+# __autoenv_has_watched DIR: whether DIR holds any watched name.  One [[ ]]
+# built once from the names (quoted with (q)): a loop over the names costs
+# zsh more than the stat calls it makes, on every directory a cd walks.
+__autoenv_define_has_watched() {
+  emulate -L zsh
+  local name code=
+  for name in "${__autoenv_names[@]}"; do
+    code+=" || -e \$1/${(q)name} || -L \$1/${(q)name}"
+  done
+  eval "__autoenv_has_watched() { [[ ${code# || } ]]; }"
+}
+__autoenv_define_has_watched
+
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 __autoenv_fresh() {
   emulate -L zsh
-  local dir name
+  local dir known found=0
   local -a below
   [[ $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]] || return 1
   # zsh's -nt is false when the stamp is missing, so check that first.
@@ -33,14 +46,27 @@ __autoenv_fresh() {
     done
     return 0
   fi
+  # Outside the directory the answer hangs on: the answer changes.
+  if [[ -n $__autoenv_key && $PWD != "$__autoenv_key" && $PWD != "${__autoenv_key%/}/"* ]]; then
+    return 1
+  fi
   # A new directory: nothing between it and the directory the answer hangs on
-  # may hold a watched name.
+  # may hold a watched name.  Directories the last answer already covered
+  # (the old $PWD's ancestors below that directory) need only be unchanged.
   below=()
   dir=$PWD
   while [[ $dir != "$__autoenv_key" ]]; do
-    for name in "${__autoenv_names[@]}"; do
-      [[ -e $dir/$name || -L $dir/$name ]] && return 1
-    done
+    if [[ $__autoenv_pwd/ == "${dir%/}/"* ]]; then
+      for known in "${__autoenv_below[@]}"; do
+        [[ $known == "$dir" ]] && found=1
+        if (( found )); then
+          [[ $known -nt $__autoenv_stamp ]] && return 1
+          below+=("$known")
+        fi
+      done
+      (( found )) && break
+    fi
+    __autoenv_has_watched "$dir" && return 1
     below+=("$dir")
     if [[ $dir == / || -z $dir ]]; then
       [[ -z $__autoenv_key ]] || return 1
