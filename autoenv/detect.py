@@ -216,17 +216,23 @@ def _read_cfg(env):
     return values
 
 
+PYVENV_CFG_READ_LIMIT = 64 * 1024
+PROMPT_NAME_LIMIT = 256
+
+
 def env_prompt(env, root):
     """The name shown in the prompt: ``prompt`` from pyvenv.cfg, else the project's name."""
     try:
         with open(os.path.join(env, "pyvenv.cfg"), encoding="utf-8", errors="replace") as cfg:
-            for line in cfg:
+            # A few KiB hold any real pyvenv.cfg; a huge one must not become a
+            # huge VIRTUAL_ENV_PROMPT (every exec would fail with E2BIG).
+            for line in cfg.read(PYVENV_CFG_READ_LIMIT).splitlines():
                 key, sep, value = line.partition("=")
                 if sep and key.strip() == "prompt":
                     value = value.strip()
                     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
                         value = value[1:-1]
-                    if value:
+                    if value and len(value) <= PROMPT_NAME_LIMIT:
                         return value
     except (OSError, ValueError):
         pass

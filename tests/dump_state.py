@@ -13,7 +13,10 @@ state = {
     name: os.environ.get(name)
     for name in ("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH", "PYTHONHOME", "_AUTOENV_ENV", "PS1")
 }
-state["cwd"] = os.getcwd() if os.path.exists(".") else None
+try:
+    state["cwd"] = os.getcwd()
+except OSError:  # the directory was deleted under the shell
+    state["cwd"] = None
 state["python"] = python or None
 state["prefix"] = None
 if python:
