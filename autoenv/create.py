@@ -61,11 +61,69 @@ def maybe_create(finding, environ, err):
     root = finding.root
     if config.create_switched_off(environ) or refusal(root, environ):
         return None
+    if _just_interrupted(root, environ):
+        err.write("autoenv: not creating %s: interrupted; leave the project and come back, "
+                  "or run: autoenv create\n" % os.path.join(root, ENV_NAME))
+        return None
     try:
         return create(root, environ, err, automatic=True)
     except CreationError as exc:
         err.write("autoenv: not creating %s: %s\n" % (os.path.join(root, ENV_NAME), exc))
         return None
+
+
+# After Ctrl-C the shell's hooks run the helper again at once (bash at every
+# prompt until one run completes): without a memory of the interrupt the build
+# would start over before the user got the prompt back.  The memory is per
+# shell (its process group) and ends when that shell leaves the project.
+INTERRUPT_MEMORY_SECONDS = 600
+
+
+def _interrupt_marker(environ):
+    return os.path.join(cache_dir(environ), "interrupted", str(os.getpgrp()))
+
+
+def _remember_interrupt(root, environ):
+    if not hasattr(os, "getpgrp"):
+        return
+    path = _interrupt_marker(environ)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(os.path.realpath(root))
+    except OSError:
+        pass
+
+
+def _interrupted_root(environ):
+    if not hasattr(os, "getpgrp"):
+        return None
+    import time
+
+    path = _interrupt_marker(environ)
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+            root = handle.read()
+        if time.time() - os.stat(path).st_mtime < INTERRUPT_MEMORY_SECONDS:
+            return root
+        os.remove(path)
+    except OSError:
+        pass
+    return None
+
+
+def _just_interrupted(root, environ):
+    return _interrupted_root(environ) == os.path.realpath(root)
+
+
+def forget_interrupt(finding, environ):
+    """Called on every helper run (one failed open when there is nothing to forget)."""
+    root = _interrupted_root(environ)
+    if root is not None and not _is_within(os.path.realpath(finding.pwd), root):
+        try:
+            os.remove(_interrupt_marker(environ))
+        except OSError:
+            pass
 
 
 def _enable_site_packages():
@@ -258,6 +316,9 @@ def build(root, choice, environ, err, env_name=ENV_NAME, replace=False):
             err.write("autoenv: created %s in %.2f s (python -m pip works in it)\n"
                       % (final, time.monotonic() - started))
             return final
+    except KeyboardInterrupt:
+        _remember_interrupt(root, environ)
+        raise
     finally:
         _restore_signals(previous)
 

@@ -143,6 +143,11 @@ def decide(finding, environ, err=None, may_create=True):
         if problem:
             finding.problems.append("autoenv: not activating %s: %s" % (finding.env, problem))
             finding.env = None
+    if may_create:
+        from autoenv import create
+
+        # A build this shell interrupted is started again only after it left the project.
+        create.forget_interrupt(finding, environ)
     return finding
 
 
