@@ -24,6 +24,13 @@ class CreationError(Exception):
     """Creation did not happen; the message is the one line to show."""
 
 
+def shown(text):
+    """``text`` for a message line: control characters of a hostile path spelled out."""
+    from autoenv import trust
+
+    return trust.printable(text)
+
+
 def _is_within(path, parent):
     return path == parent or path.startswith(parent.rstrip(os.sep) + os.sep)
 
@@ -63,12 +70,12 @@ def maybe_create(finding, environ, err):
         return None
     if _just_interrupted(root, environ):
         err.write("autoenv: not creating %s: interrupted; leave the project and come back, "
-                  "or run: autoenv create\n" % os.path.join(root, ENV_NAME))
+                  "or run: autoenv create\n" % shown(os.path.join(root, ENV_NAME)))
         return None
     try:
         return create(root, environ, err, automatic=True)
     except CreationError as exc:
-        err.write("autoenv: not creating %s: %s\n" % (os.path.join(root, ENV_NAME), exc))
+        err.write("autoenv: not creating %s: %s\n" % (shown(os.path.join(root, ENV_NAME)), shown(str(exc))))
         return None
 
 
@@ -208,7 +215,7 @@ class ProjectLock:
             self.handle.seek(0)
             holder = self.handle.read().strip() or "another process"
             self.err.write("autoenv: waiting for %s, which is creating the env of %s ...\n"
-                           % (holder, self.root))
+                           % (holder, shown(self.root)))
             self.err.flush()
             fcntl.flock(self.handle, fcntl.LOCK_EX)  # Ctrl-C interrupts the wait
         self.handle.seek(0)
@@ -314,7 +321,7 @@ def build(root, choice, environ, err, env_name=ENV_NAME, replace=False):
                 shutil.rmtree(building, ignore_errors=True)
             _record_trust(final, environ, err)
             err.write("autoenv: created %s in %.2f s (python -m pip works in it)\n"
-                      % (final, time.monotonic() - started))
+                      % (shown(final), time.monotonic() - started))
             return final
     except KeyboardInterrupt:
         _remember_interrupt(root, environ)
