@@ -53,20 +53,31 @@ class PtyShell:
         elif kind == "zsh":
             line = "PS1='%s''%s '; PS2=''; unsetopt prompt_cr prompt_sp; RPS1=''" % (first, second)
         else:
+            # With TERM=dumb fish redraws the whole line, prompt included, at
+            # every key; a marker printed when a command starts tells those
+            # redraws from the prompt after the command (fish runs no command,
+            # and prints no marker, for an empty line: send `true`).
+            started = "STARTED-" + uuid.uuid4().hex[:10]
+            self.started = started.encode()
             line = ("function fish_prompt; printf '%%s' '%s''%s '; end; function fish_greeting; end; "
-                    "function fish_title; end; function fish_right_prompt; end" % (first, second))
+                    "function fish_title; end; function fish_right_prompt; end; "
+                    "function __bench_started --on-event fish_preexec; printf '%%s\\n' '%s''%s'; end"
+                    % (first, second, started[:8], started[8:]))
         self.send(line)
-        self.wait_prompt()
+        self.wait_prompt(started=False)
 
     def send(self, line):
         os.write(self.fd, line.encode("utf-8") + b"\n")
 
-    def wait_prompt(self):
-        """Read until the prompt token; return everything read before it."""
+    started = None
+
+    def wait_prompt(self, started=True):
+        """Read until the prompt token (in fish: after the started marker); return what came before."""
         chunks = []
         tail = b""
         deadline = time.monotonic() + self.timeout
         token = self.token
+        first = self.started if started else None
         while True:
             ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
             if not ready:
@@ -82,6 +93,13 @@ class PtyShell:
                 raise ShellGone("%s exited" % self.kind)
             chunks.append(data)
             window = tail + data
+            if first is not None:
+                at = window.find(first)
+                if at < 0:
+                    tail = window[-len(first):]
+                    continue
+                window = window[at + len(first):]
+                first = None
             if token in window:
                 text = b"".join(chunks)
                 return text[: text.rfind(token)]
@@ -90,14 +108,16 @@ class PtyShell:
     def run(self, line):
         """Send a line, return its output (echo dropped) as text."""
         self.send(line)
-        out = self.wait_prompt().decode("utf-8", "replace").replace("\r", "")
-        return out.partition("\n")[2]
+        out = self.wait_prompt(started=bool(line.strip())).decode("utf-8", "replace")
+        if self.started is not None and line.strip():
+            out = out.split(self.started.decode(), 1)[-1]  # fish: what follows the marker
+        return out.replace("\r", "").partition("\n")[2]
 
     def roundtrip(self, line):
         """Nanoseconds from sending ``line`` to the next prompt."""
         start = time.perf_counter_ns()
         os.write(self.fd, line.encode("utf-8") + b"\n")
-        self.wait_prompt()
+        self.wait_prompt(started=bool(line.strip()))
         return time.perf_counter_ns() - start
 
     def close(self):

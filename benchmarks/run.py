@@ -28,7 +28,9 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 sys.path.insert(0, HERE)
 
+from autoenv import detect as autoenv_detect  # noqa: E402
 from autoenv import init as autoenv_init  # noqa: E402
+from autoenv import render as autoenv_render  # noqa: E402
 from ptyshell import PtyShell  # noqa: E402
 
 DEPTH = 40
@@ -91,13 +93,18 @@ def quote(kind, value):
     return "'" + value.replace("'", "'\\''") + "'"
 
 
+def unchanged_prompt(kind, tree):
+    # fish runs nothing, and so prints no start marker, for an empty line.
+    return ["true" if kind == "fish" else ""]
+
+
 def join(*parts):
     return lambda tree: os.path.join(tree[parts[0]], *parts[1:])
 
 
 CASES = [
     Case("prompt", "prompt, nothing changed (in a project subdir)", "prompt",
-         join("A", "src", "one"), lambda kind, tree: [""]),
+         join("A", "src", "one"), unchanged_prompt),
     Case("cd-project", "cd inside one project (src/one <-> src/two)", "cd",
          join("A", "src", "one"), cd_lines(join("A", "src", "two"), join("A", "src", "one"))),
     Case("cd-plain", "cd between dirs with no project", "cd",
@@ -105,7 +112,7 @@ CASES = [
     Case("switch", "cd that switches envs (A <-> B)", "switch",
          join("A"), cd_lines(join("B"), join("A"))),
     Case("deep-prompt", "prompt in a project %d dirs deep" % DEPTH, "prompt",
-         join("deepA", "src", "one"), lambda kind, tree: [""]),
+         join("deepA", "src", "one"), unchanged_prompt),
     Case("deep-cd", "cd inside a project %d dirs deep" % DEPTH, "cd",
          join("deepA", "src", "one"), cd_lines(join("deepA", "src", "two"), join("deepA", "src", "one"))),
     Case("deep-sub", "cd project root <-> its subdir %d below" % DEPTH, "cd",
@@ -135,17 +142,30 @@ def base_environ(home, bin_dir):
     return environ
 
 
-def snippet_file(kind, work):
-    path = os.path.join(work, "autoenv-init." + kind)
+def snippet_file(kind, work, templates=None):
+    """The snippet `autoenv init KIND` prints, or the same rendered from other templates."""
+    if templates is None:
+        text = autoenv_init.render_init(kind)
+        path = os.path.join(work, "autoenv-init." + kind)
+    else:
+        renderer = autoenv_render.get(kind)
+        with open(os.path.join(templates, "autoenv." + renderer.snippet_suffix), encoding="utf-8") as handle:
+            template = handle.read()
+        text = renderer.render_snippet(template, {
+            "PYTHON": autoenv_init.helper_python(),
+            "HELPER": autoenv_init.helper_path(),
+            "NAMES": list(autoenv_detect.WATCHED_NAMES),
+        })
+        path = os.path.join(work, "candidate-init." + kind)
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write(autoenv_init.render_init(kind))
+        handle.write(text)
     return path
 
 
-def setup_lines(variant, kind, work):
-    if variant == "autoenv":
-        path = snippet_file(kind, work)
-        return [("source " if kind != "fish" else "source ") + quote(kind, path)]
+def setup_lines(variant, kind, work, candidate=None):
+    if variant in ("autoenv", "candidate"):
+        path = snippet_file(kind, work, candidate if variant == "candidate" else None)
+        return ["source " + quote(kind, path)]
     if variant in ("direnv", "layout"):
         return ["direnv hook fish | source" if kind == "fish" else 'eval "$(direnv hook %s)"' % kind]
     return []
@@ -197,8 +217,8 @@ def check(shell, line, expect, what):
 def sanity(kind, shells, trees):
     """Make sure each tool really switches, else the numbers would be meaningless."""
     for variant, shell in shells.items():
-        tree = trees.get(variant)
-        if variant == "autoenv":
+        tree = trees.get(variant, trees["autoenv"])
+        if variant in ("autoenv", "candidate"):
             shell.run("cd " + quote(kind, tree["B"]))
             check(shell, 'printf "[%s]\\n" "$VIRTUAL_ENV"', "[%s]" % os.path.join(tree["B"], ".venv"),
                   "%s autoenv activates project B" % kind)
@@ -212,17 +232,36 @@ def sanity(kind, shells, trees):
                 raise SystemExit("benchmark setup broken: %s direnv layout python3: VIRTUAL_ENV=%s" % (kind, out))
 
 
+# Peak RSS of one run.  A child started from this process inherits its
+# high-water mark across exec, so the process is started and waited for by a
+# small Python parent that reports the child's ru_maxrss (KiB on Linux).
+_RSS_PARENT = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    fd = os.open(os.devnull, os.O_WRONLY); os.dup2(fd, 1)\n"
+    "    os.execv(sys.argv[1], sys.argv[1:])\n"
+    "print(os.wait4(pid, 0)[2].ru_maxrss)\n"
+)
+
+
+def peak_rss_kib(argv, environ):
+    out = subprocess.run([argv[0], "-I", "-S", "-c", _RSS_PARENT] + list(argv), env=environ,
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split()[-1])
+
+
 def helper_facts(python, helper, environ, pwd, runs):
     """The helper started directly (no shell): median wall time and peak RSS, beside the floor."""
     def spawn(argv):
         start = time.perf_counter_ns()
         pid = os.posix_spawn(argv[0], argv, environ,
                              file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
-        _, status, usage = os.wait4(pid, 0)
+        _, status, _ = os.wait4(pid, 0)
         took = time.perf_counter_ns() - start
         if status != 0:
             raise SystemExit("helper failed: %r" % (argv,))
-        return took, usage.ru_maxrss
+        return took, peak_rss_kib(argv, environ)
 
     facts = {}
     for name, argv in (("floor", [python, "-I", "-S", "-c", "pass"]),
@@ -276,8 +315,9 @@ def verdict(case, value):
 
 
 def print_table(kind, results, variants):
-    names = {"autoenv": "autoenv", "direnv": "direnv (export)", "layout": "direnv (layout python3)"}
-    shown = [v for v in ("autoenv", "direnv", "layout") if v in variants]
+    names = {"autoenv": "autoenv", "candidate": "candidate snippets", "direnv": "direnv (export)",
+             "layout": "direnv (layout python3)"}
+    shown = [v for v in ("autoenv", "candidate", "direnv", "layout") if v in variants]
     print("\n#### %s (%s), ms above a bare shell (median)\n" % (kind, shell_version(kind)))
     print("| case | bare shell round trip | " + " | ".join(names[v] for v in shown) + " | autoenv budget |")
     print("|---|---|" + "---|" * len(shown) + "---|")
@@ -302,12 +342,13 @@ def available(kind):
 
 
 def bench_shell(kind, args, trees, environ, work, python, helper):
-    variants = ["bare", "autoenv"] + (["direnv", "layout"] if trees.get("direnv") else [])
+    variants = (["bare", "autoenv"] + (["candidate"] if args.candidate else [])
+                + (["direnv", "layout"] if trees.get("direnv") else []))
     shells = {}
     try:
         for variant in variants:
             shell = PtyShell(kind, environ, cwd=environ["HOME"])
-            for line in setup_lines(variant, kind, work):
+            for line in setup_lines(variant, kind, work, args.candidate):
                 shell.run(line)
             shells[variant] = shell
         sanity(kind, shells, trees)
@@ -331,7 +372,7 @@ def bench_shell(kind, args, trees, environ, work, python, helper):
         bare.run("cd " + quote(kind, trees["autoenv"]["A"]))
         pwd = trees["autoenv"]["A"]
         runs = max(5, args.runs // 4)
-        lines = {"bare": [""], "floor": [floor_line(kind, python)],
+        lines = {"bare": unchanged_prompt(kind, None), "floor": [floor_line(kind, python)],
                  "helper": [helper_line(kind, python, helper, pwd)]}
         samples = {"bare": [], "floor": [], "helper": []}
         for i in range(runs + 3):
@@ -367,6 +408,8 @@ def main(argv=None):
     parser.add_argument("--no-direnv", action="store_true")
     parser.add_argument("--no-create", action="store_true", help="skip the first-entry benchmark")
     parser.add_argument("--json", help="also write the raw medians here")
+    parser.add_argument("--candidate", metavar="DIR",
+                        help="also time snippets rendered from the templates in DIR (A/B a snippet change)")
     args = parser.parse_args(argv)
     if args.runs is None:
         args.runs = 50 if args.quick else 200
@@ -404,7 +447,7 @@ def main(argv=None):
         print("Machine: %s  " % machine())
         print("Helper interpreter: `%s`  " % real_python)
         print("direnv: %s  " % (subprocess.run([direnv, "version"], capture_output=True, text=True).stdout.strip()
-                                if direnv else "not installed"))
+                                if direnv else "not measured" if args.no_direnv else "not installed"))
         print("Runs per case: %d (switches: %d); median of round trips minus the bare shell's median."
               % (args.runs, max(5, args.runs // 4)))
         if skipped:
