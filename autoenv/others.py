@@ -129,21 +129,31 @@ def replace_chars(text, chars, by="_"):
     return text.translate({ord(char): by for char in chars})
 
 
-def nearest_existing(path, home, climb=2):
+def nearest_existing(path, stops, climb=2):
     """``path``, or the nearest of its ``climb`` closest ancestors that exists:
     the directory whose mtime changes when the tool makes its env there, for
-    the shell to watch.  None past that, and never the home directory or one
-    of its ancestors: those change too often to be worth a helper run."""
-    home = os.path.normpath(home)
+    the shell to watch.  None past that, and never one of ``stops`` (HOME and
+    the XDG base dirs) or an ancestor of one: those change whenever any
+    program, autoenv included, makes its own dir there, and each change
+    would cost a helper run."""
+    stops = [os.path.normpath(stop) for stop in stops]
     path = os.path.normpath(path)
     for _ in range(climb + 1):
         parent = os.path.dirname(path)
-        if path == home or parent == path or home.startswith(path.rstrip(os.sep) + os.sep):
+        if parent == path or any(stop == path or stop.startswith(path.rstrip(os.sep) + os.sep)
+                                 for stop in stops):
             return None
         if detect._exists(path):
             return path
         path = parent
     return None
+
+
+def watch_stops(environ):
+    """HOME and the XDG base dirs (see nearest_existing)."""
+    return [home_dir(environ), os.path.join(home_dir(environ), ".local"),
+            _xdg(environ, "XDG_CACHE_HOME", ".cache"), _xdg(environ, "XDG_DATA_HOME", ".local", "share"),
+            _xdg(environ, "XDG_CONFIG_HOME", ".config"), _xdg(environ, "XDG_STATE_HOME", ".local", "state")]
 
 
 def version_key(text):
@@ -328,6 +338,7 @@ class ToolLookup:
         self.home = home_dir(environ)
         self._real_root = None
         self._pyproject = None
+        self._stops = None
 
     def strings(self, path, *queries):
         """``toml_strings`` for this lookup's environment; the file is watched."""
@@ -366,7 +377,9 @@ class ToolLookup:
 
     def watch_dir(self, path):
         """Watch ``path``, or where it will appear when it does not exist yet."""
-        self.add_watch(nearest_existing(path, self.home))
+        if self._stops is None:
+            self._stops = watch_stops(self.environ)
+        self.add_watch(nearest_existing(path, self._stops))
 
     def env_if_valid(self, path):
         return path if path and detect.is_env(path) else None

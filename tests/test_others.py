@@ -603,10 +603,16 @@ def test_shell_is_told_to_watch_where_the_env_appears(home, environ):
     hook.add_cache_state(plan, finding, "/stamp")
     above = dict(plan.lines)["__autoenv_above"]
     assert venvs in above and root in above
-    # A tool dir that does not exist yet: its nearest existing parent, but never HOME.
-    assert others.nearest_existing(os.path.join(home, ".cache", "x", "y", "z"), home) is None
-    assert others.nearest_existing(os.path.join(home, ".cache", "x", "y"), home) == os.path.join(home, ".cache")
-    assert others.nearest_existing(os.path.join(home, "nothing"), home) is None
+    # A tool dir that does not exist yet: its nearest existing parent, at most
+    # two levels up, but never HOME or an XDG base dir (autoenv writes there).
+    stops = others.watch_stops(environ)
+    os.makedirs(os.path.join(home, ".cache", "tool"))
+    assert others.nearest_existing(os.path.join(home, ".cache", "tool", "x", "y"), stops) == \
+        os.path.join(home, ".cache", "tool")
+    assert others.nearest_existing(os.path.join(home, ".cache", "tool", "x", "y", "z"), stops) is None
+    assert others.nearest_existing(os.path.join(home, ".cache", "x", "y"), stops) is None
+    assert others.nearest_existing(os.path.join(home, "nothing"), stops) is None
+    assert others.nearest_existing(os.path.join(home, "a", "b"), [os.path.join(home, "a", "b", "c")]) is None
 
 
 def test_status_says_which_tool_and_why(home, environ):

@@ -9,6 +9,7 @@ creation must not run when a tool's env exists.
 """
 
 import os
+import shutil
 
 import pytest
 
@@ -129,13 +130,26 @@ def test_env_made_later_elsewhere_is_picked_up_at_the_next_prompt(spawn, home, s
 
 
 @pytest.mark.parametrize("kind", SHELLS)
-def test_pipenv_env_made_when_its_dir_did_not_exist(spawn, home, src, kind):
+def test_first_env_of_a_tool_is_picked_up_at_the_next_cd(spawn, home, src, kind):
+    """pipenv's very first env: ~/.local/share/virtualenvs did not exist, and
+    ~/.local/share itself is not watched (every program writes there), so the
+    env shows at the next cd into the project (README, documented limit)."""
     root = os.path.join(src, "pp")
     write(os.path.join(root, "Pipfile"), "[packages]\n")
     os.makedirs(os.path.join(home, ".local", "share"))
+    os.makedirs(os.path.join(src, "elsewhere"))
     shell = spawn(kind, env={"AUTOENV_CREATE": "0"})
     shell.cd(root)
     settle(shell)
     env = make_venv(os.path.join(home, ".local", "share", "virtualenvs", ref_pipenv_env_name(root)))
+    shell.cd(os.path.join(src, "elsewhere"))
+    shell.cd(root)
+    assert_active(shell.state(), env)
+    # From now on its dir exists and is watched: a replaced env shows at the next prompt.
+    shell.cd(os.path.join(src, "elsewhere"))
+    shutil.rmtree(env)
+    shell.cd(root)
+    settle(shell)
+    make_venv(env)
     shell.run("true")
     assert_active(shell.state(), env)
