@@ -128,6 +128,15 @@ __autoenv_prompt_signature() {
 __autoenv_update() {
   __autoenv_fresh && \builtin return 0
   local out code=0
+  # Recorded before the helper starts: if it is interrupted (Ctrl-C on a hung
+  # mount or a slow creation), this directory counts as answered with nothing
+  # to do, and the helper starts again only after a cd that may matter.
+  __autoenv_key=
+  __autoenv_below=()
+  __autoenv_above=()
+  __autoenv_ready=1
+  __autoenv_pwd=$PWD
+  __autoenv_venv=${VIRTUAL_ENV-}
   if [[ ! -x $__autoenv_python || ! -f $__autoenv_helper ]]; then
     code=127
   elif [[ $__autoenv_failed == 1 ]]; then
@@ -150,13 +159,7 @@ __autoenv_update() {
       fi
       __autoenv_failed=1
     fi
-    # Asked again only after a cd into a directory that may matter.
-    __autoenv_key=
-    __autoenv_below=()
-    __autoenv_above=()
   fi
-  __autoenv_ready=1
-  __autoenv_pwd=$PWD
   __autoenv_venv=${VIRTUAL_ENV-}
 }
 

@@ -128,9 +128,6 @@ sys.exit(_run_hook.main())
     assert "Traceback" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="known bug, reported to the snippet owner: after Ctrl-C the snippet "
-                   "starts the interrupted helper again at the very next prompt, so a helper that hangs "
-                   "keeps the shell from ever showing a prompt")
 @pytest.mark.parametrize("kind", ["bash", "zsh"])
 def test_slow_helper_can_be_interrupted(spawn, home, project, tmp_path, kind):
     """A helper that hangs (a dead network mount, say): Ctrl-C gives the prompt back."""
