@@ -161,6 +161,14 @@ def plan_edits(shell, finding, environ):
 
     if manual:
         # The user activated an env by hand: theirs until they deactivate it.
+        # Only autoenv's own PATH entry, still behind theirs, goes once its
+        # project is left, so its console scripts do not linger; _AUTOENV_ENV
+        # stays, so the entry `deactivate` brings back is removed then too.
+        if owned and owned != target:
+            remaining = remove_entry(path_entries, os.path.join(owned, detect.BIN_DIR))
+            if remaining != path_entries:
+                plan.add(shell.set_path(remaining))
+                plan.add(shell.rehash())
         plan.add(shell.call("__autoenv_prompt_set", ""))
         return plan
     if owned and owned != target:

@@ -387,3 +387,28 @@ def test_leaving_after_user_unset_virtual_env(kind, tmp_path):
     result = helper(kind, tmp_path, environ, tmp_path)
     assert "VIRTUAL_ENV_PROMPT" not in result.environ and hook.OWNED_VAR not in result.environ
     assert result.environ["PATH"] == BASE
+
+
+def test_own_entry_leaves_from_behind_a_hand_activated_env(kind, tmp_path):
+    proj = project(str(tmp_path / "proj"))
+    env = os.path.join(proj, ".venv")
+    other = fake_env(str(tmp_path / "other"))
+    outside = tmp_path / "out"
+    outside.mkdir()
+    # autoenv had proj active; then `source other/bin/activate`; then a cd out of proj.
+    environ = {"VIRTUAL_ENV": other, hook.OWNED_VAR: env, "VIRTUAL_ENV_PROMPT": "other",
+               "PATH": ":".join([bin_of(other), bin_of(env)] + BASE.split(":"))}
+    result = helper(kind, outside, environ, tmp_path)
+    assert result.environ["VIRTUAL_ENV"] == other
+    assert result.path == [bin_of(other)] + BASE.split(":")
+    assert result.environ[hook.OWNED_VAR] == env
+    assert result.prompt == ""
+    # Back inside proj, still by hand: nothing changes.
+    inside = helper(kind, proj, result.environ, tmp_path)
+    assert inside.path == result.path and inside.environ["VIRTUAL_ENV"] == other
+    # `deactivate` outside restores the PATH it saved, autoenv's entry included: removed.
+    after = dict(result.environ, PATH=bin_of(env) + ":" + BASE)
+    del after["VIRTUAL_ENV"], after["VIRTUAL_ENV_PROMPT"]
+    left = helper(kind, outside, after, tmp_path)
+    assert left.environ["PATH"] == BASE
+    assert hook.OWNED_VAR not in left.environ

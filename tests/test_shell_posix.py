@@ -292,12 +292,27 @@ def test_manual_activation_left_alone_until_deactivate(kind, spawn, home):
         assert prompt_line(out) == "(other) "
         state = sh.state()
         assert state["VIRTUAL_ENV"] == other and state["prefix"] == other
+        assert state["PATH"].split(":")[0] == os.path.join(other, "bin")
+        if path == home:
+            # Only autoenv's own entry, left behind theirs, went with the project.
+            assert state["PATH"].split(":") == [os.path.join(other, "bin")] + BASE
     sh.cd(proj)
     out = sh.run("deactivate")
     assert prompt_line(out) == "(proj) "
     # venv's `deactivate` runs `export PS1` (CPython's activate script does); not autoenv's doing.
     assert_active(sh.state(), proj, ps1_exported_by_deactivate=True)
     assert prompt_line(sh.cd(home)) == ""
+    assert_inactive(sh.state(), ps1_exported_by_deactivate=True)
+
+
+def test_manual_activation_deactivated_outside_leaves_path_as_before(kind, spawn, home):
+    proj = project(home, "proj")
+    other = make_venv(os.path.join(home, "envs", "other"))
+    sh = spawn(kind)
+    sh.cd(proj)
+    sh.run(". %s" % quote_for(kind, os.path.join(other, "bin", "activate")))
+    sh.cd(home)
+    assert prompt_line(sh.run("deactivate")) == ""
     assert_inactive(sh.state(), ps1_exported_by_deactivate=True)
 
 
