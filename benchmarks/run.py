@@ -396,7 +396,7 @@ def run_creation(args):
         return
     print("\n### First entry (env created)\n")
     sys.stdout.flush()
-    command = [sys.executable, script] + (["--quick"] if args.quick else [])
+    command = [sys.executable, script] + (["--runs", "2"] if args.quick else [])
     subprocess.run(command, check=False)
 
 
