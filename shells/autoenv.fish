@@ -111,6 +111,15 @@ end
 
 function __autoenv_update
     __autoenv_fresh; and return 0
+    # Answered for this directory before the helper starts: if Ctrl-C stops it
+    # (a hanging network mount), fish abandons this function, and the next
+    # prompt must not start it again; the next cd does.
+    set -g __autoenv_ready 1
+    set -g __autoenv_pwd $PWD
+    set -g __autoenv_venv "$VIRTUAL_ENV"
+    set -g __autoenv_key
+    set -g __autoenv_below
+    set -g __autoenv_above
     set -l code 127
     set -l out
     if builtin test -x "$__autoenv_python" -a -f "$__autoenv_helper"
@@ -136,12 +145,7 @@ function __autoenv_update
             set -g __autoenv_failed 1
         end
         # Asked again only after a cd into a directory that may matter.
-        set -g __autoenv_key
-        set -g __autoenv_below
-        set -g __autoenv_above
     end
-    set -g __autoenv_ready 1
-    set -g __autoenv_pwd $PWD
     set -g __autoenv_venv "$VIRTUAL_ENV"
 end
 

@@ -82,6 +82,14 @@ function global:__autoenv_update {
     $PSNativeCommandUseErrorActionPreference = $false
     $here = __autoenv_here
     if ($null -eq $here -or (__autoenv_fresh $here)) { return }
+    # Answered for this directory before the helper starts: if Ctrl-C stops it
+    # (a hanging network mount), the next prompt must not start it again.
+    $global:__autoenv_ready = 1
+    $global:__autoenv_pwd = $here
+    $global:__autoenv_venv = "$([System.Environment]::GetEnvironmentVariable('VIRTUAL_ENV'))"
+    $global:__autoenv_key = ''
+    $global:__autoenv_below = [string[]]@()
+    $global:__autoenv_above = [string[]]@()
     $out = $null
     $exit = 127
     if ([System.IO.File]::Exists($global:__autoenv_python) -and [System.IO.File]::Exists($global:__autoenv_helper)) {
@@ -118,12 +126,7 @@ function global:__autoenv_update {
             $global:__autoenv_failed = 1
         }
         # Asked again only after a cd into a directory that may matter.
-        $global:__autoenv_key = ''
-        $global:__autoenv_below = [string[]]@()
-        $global:__autoenv_above = [string[]]@()
     }
-    $global:__autoenv_ready = 1
-    $global:__autoenv_pwd = $here
     $global:__autoenv_venv = "$([System.Environment]::GetEnvironmentVariable('VIRTUAL_ENV'))"
 }
 

@@ -310,3 +310,30 @@ def test_init_twice_runs_the_helper_once_per_change(spawn, proj, tmp_path):
     fish.run(fish.init_line())
     assert fish.cd(proj).count("(proj)") == 1
     assert_active(fish.state(), proj)
+
+
+def test_interrupted_helper_gives_the_prompt_back_and_is_not_restarted(fish, proj, tmp_path):
+    """A helper that hangs (a dead network mount, say): Ctrl-C gives the prompt back."""
+    log = tmp_path / "slow-runs"
+    log.write_text("")
+    slow = tmp_path / "slow-python"
+    slow.write_text("#!/bin/sh\necho run >> %s\nexec sleep 60\n" % quote_for("bash", str(log)))
+    slow.chmod(slow.stat().st_mode | stat.S_IXUSR)
+    # One line: a prompt in between could already start the slow helper.
+    fish.child.sendline("set -g __autoenv_python %s; cd %s" % (quote_for("fish", str(slow)), quote_for("fish", proj)))
+    fish.child.expect_exact(fish.started_marker, timeout=10)
+    deadline = time.time() + 10
+    while not log.read_text() and time.time() < deadline:
+        time.sleep(0.05)
+    assert log.read_text(), "the helper never started"
+    fish.child.sendintr()
+    fish.child.expect_exact(fish.token, timeout=10)
+    # The next prompts do not start it again; the shell is usable.
+    assert fish.run("echo usable", timeout=10).startswith("usable")
+    assert fish.run("true", timeout=10) is not None
+    assert len(log.read_text().splitlines()) == 1
+    # With a working helper, the next cd into a project works as ever.
+    fish.run("set -g __autoenv_python %s" % quote_for("fish", os.path.join(os.path.dirname(AUTOENV), "python")))
+    other = new_project(str(tmp_path / "other"))
+    fish.cd(other)
+    assert_active(fish.state(), other)
