@@ -337,3 +337,18 @@ def test_interrupted_helper_gives_the_prompt_back_and_is_not_restarted(fish, pro
     other = new_project(str(tmp_path / "other"))
     fish.cd(other)
     assert_active(fish.state(), other)
+
+
+def test_user_functions_shadowing_builtins_change_nothing(fish, proj, tmp_path):
+    # (Not printf: this test's own prompt uses it.)
+    for name in ("source", "functions", "count", "contains"):
+        fish.run("function %s; builtin echo HIJACKED-%s; end" % (name, name))
+    # A cd of the user's own (fish's cd is a function too): the PWD handler still runs.
+    fish.run("function cd; builtin echo my-cd; builtin cd $argv; end")
+    printed = fish.cd(proj)
+    assert "HIJACKED" not in printed, printed
+    assert "my-cd" in printed
+    fish.run("builtin functions -e source functions count contains")
+    assert_active(fish.state(), proj)
+    fish.cd(str(tmp_path))
+    assert_inactive(fish.state())
