@@ -33,8 +33,10 @@ __autoenv_define_has_watched() {
 __autoenv_define_has_watched
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
+# Runs on every prompt, only from __autoenv_hook (through __autoenv_update),
+# which has done `emulate -L zsh` already: a second one costs more than the
+# tests here.
 __autoenv_fresh() {
-  emulate -L zsh
   local dir known found=0
   local -a below
   [[ $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]] || return 1
