@@ -257,20 +257,27 @@ def helper_facts(python, helper, environ, pwd, runs):
         start = time.perf_counter_ns()
         pid = os.posix_spawn(argv[0], argv, environ,
                              file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
-        _, status, _ = os.wait4(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
         took = time.perf_counter_ns() - start
         if status != 0:
             raise SystemExit("helper failed: %r" % (argv,))
-        return took, peak_rss_kib(argv, environ)
+        return took, (usage.ru_utime + usage.ru_stime) * 1e9
 
+    commands = (("floor", [python, "-I", "-S", "-c", "pass"]),
+                ("floor_os", [python, "-I", "-S", "-c", "import os"]),
+                ("helper", [python, "-I", "-S", helper, "bash", "1", pwd]))
+    samples = {name: [] for name, _ in commands}
+    for i in range(runs + 1):
+        for name, argv in commands:  # interleaved, as in the shells
+            result = spawn(argv)
+            if i:
+                samples[name].append(result)
     facts = {}
-    for name, argv in (("floor", [python, "-I", "-S", "-c", "pass"]),
-                       ("helper", [python, "-I", "-S", helper, "bash", "1", pwd])):
-        spawn(argv)
-        results = [spawn(argv) for _ in range(runs)]
+    for name, argv in commands:
         facts[name] = {
-            "median_ms": median_ms([r[0] for r in results]),
-            "peak_rss_kib": max(r[1] for r in results),
+            "median_ms": median_ms([r[0] for r in samples[name]]),
+            "cpu_ms": median_ms([r[1] for r in samples[name]]),
+            "peak_rss_kib": max(peak_rss_kib(argv, environ) for _ in range(3)),
         }
     return facts
 
@@ -450,6 +457,8 @@ def main(argv=None):
                                 if direnv else "not measured" if args.no_direnv else "not installed"))
         print("Runs per case: %d (switches: %d); median of round trips minus the bare shell's median."
               % (args.runs, max(5, args.runs // 4)))
+        print("Load average at the start: %.2f %.2f %.2f (other work on the machine adds noise)  "
+              % os.getloadavg())
         if skipped:
             print("Not measured (shell or its autoenv snippet missing): %s" % ", ".join(skipped))
         sys.stdout.flush()
@@ -464,17 +473,19 @@ def main(argv=None):
         facts = helper_facts(python, helper, environ, trees["autoenv"]["A"], runs=max(10, args.runs // 4))
         everything["helper"] = facts
         print("\n#### The helper started directly (no shell), switching into a project\n")
-        print("| process | median wall time ms | peak RSS MiB |")
-        print("|---|---|---|")
-        print("| `python -I -S -c pass` | %.1f | %.1f |" % (facts["floor"]["median_ms"],
-                                                         facts["floor"]["peak_rss_kib"] / 1024))
-        print("| autoenv helper (`python -I -S _run_hook.py`) | %.1f | %.1f |" % (
-            facts["helper"]["median_ms"], facts["helper"]["peak_rss_kib"] / 1024))
+        print("| process | median wall ms | median CPU ms (user+sys) | peak RSS MiB |")
+        print("|---|---|---|---|")
+        for name, label in (("floor", "`python -I -S -c pass`"),
+                            ("floor_os", "`python -I -S -c 'import os'` (any helper needs os)"),
+                            ("helper", "autoenv helper (`python -I -S _run_hook.py bash ...`)")):
+            print("| %s | %.1f | %.1f | %.1f |" % (label, facts[name]["median_ms"], facts[name]["cpu_ms"],
+                                                 facts[name]["peak_rss_kib"] / 1024))
         sys.stdout.flush()
 
         if not args.no_create:
             run_creation(args)
-        print("\n(total %.0f s)" % (time.monotonic() - started))
+        print("\n(total %.0f s; load average at the end: %.2f %.2f %.2f)"
+              % ((time.monotonic() - started,) + os.getloadavg()))
         if args.json:
             with open(args.json, "w") as handle:
                 json.dump(everything, handle, indent=1)
