@@ -42,14 +42,6 @@ def user_config_path(environ):
     return os.path.join(base, "autoenv", "config.toml")
 
 
-def _toml_module():
-    try:
-        import tomllib
-    except ImportError:
-        import tomli as tomllib
-    return tomllib
-
-
 def read_toml(path):
     """The parsed file, None when it does not exist; ValueError with the reason when it is bad."""
     try:
@@ -59,12 +51,17 @@ def read_toml(path):
         return None
     except OSError as exc:
         raise ValueError("cannot read it (%s)" % (exc.strerror or exc))
-    toml = _toml_module()
+    from autoenv import tomlfile
+
     try:
-        return toml.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError("it is not UTF-8 text")
-    except toml.TOMLDecodeError as exc:
+    try:
+        return tomlfile.loads(text)
+    except tomlfile.Unavailable as exc:
+        raise ValueError("cannot parse it: %s" % exc)
+    except ValueError as exc:
         raise ValueError("invalid TOML: %s" % exc)
 
 

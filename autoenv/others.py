@@ -202,51 +202,16 @@ def user_config_dir(app, environ, roaming=False):
 
 # ---------------------------------------------------------------- TOML, lazily
 
-def _toml_loads():
-    """tomllib (3.11+) or tomli; None when neither can be imported.
-
-    The helper runs with ``-S``: on Python < 3.11 tomli sits in site-packages,
-    which is then added to the path (no .pth files run) for this one import.
-    """
-    try:
-        from tomllib import loads
-        return loads
-    except ImportError:
-        pass
-    try:
-        from tomli import loads
-        return loads
-    except ImportError:
-        pass
-    try:
-        import site
-
-        # Before 3.11, sys.prefix is the venv only after site ran (site.venv):
-        # find the helper's venv the same way, from pyvenv.cfg by the executable.
-        prefixes = [sys.prefix]
-        exe_dir = os.path.dirname(sys.executable)
-        if any(os.path.isfile(os.path.join(d, "pyvenv.cfg")) for d in (exe_dir, os.path.dirname(exe_dir))):
-            prefixes.insert(0, os.path.dirname(exe_dir))
-        for directory in site.getsitepackages(prefixes):
-            if directory not in sys.path:
-                sys.path.append(directory)
-        from tomli import loads
-        return loads
-    except (ImportError, AttributeError):
-        return None
-
-
 def read_toml(path):
     """The parsed TOML file; {} when missing, unreadable, too big or broken."""
     text = read_small(path, TOML_FILE_LIMIT)
     if text is None:
         return {}
-    loads = _toml_loads()
-    if loads is None:
-        return {}
+    from autoenv import tomlfile
+
     try:
-        data = loads(text)
-    except Exception:  # TOMLDecodeError, or text with undecodable bytes
+        data = tomlfile.loads(text)
+    except (ValueError, tomlfile.Unavailable):  # not TOML, or no TOML parser at all
         return {}
     return data if isinstance(data, dict) else {}
 

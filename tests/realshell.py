@@ -14,6 +14,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 
 import pexpect
@@ -58,7 +59,11 @@ class InteractiveShell:
         self.home = home
         self.token = "AUTOENV-" + uuid.uuid4().hex[:12] + ">"
         self.started_marker = "STARTED-" + uuid.uuid4().hex[:12]
-        self.out_file = os.path.join(home, ".state-%s.json" % uuid.uuid4().hex[:8])
+        # The state file lives outside HOME and every project: writing it must not
+        # change the mtime of a directory autoenv watches.
+        self.state_dir = tempfile.mkdtemp(prefix="autoenv-state-")
+        os.chmod(self.state_dir, 0o777)  # writable when the shell runs as another user
+        self.out_file = os.path.join(self.state_dir, "state.json")
         self.environ = self.base_environ(home)
         self.environ.update(env or {})
         argv = list(prefix) + SHELL_COMMANDS[kind]
@@ -167,6 +172,7 @@ class InteractiveShell:
             except pexpect.TIMEOUT:
                 pass
             self.child.close(force=True)
+        shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def __enter__(self):
         return self
