@@ -68,14 +68,17 @@ def maybe_create(finding, environ, err):
     root = finding.root
     if config.create_switched_off(environ) or refusal(root, environ):
         return None
+    # Refusals go to finding.problems: the hook shows them once per visit,
+    # not again when it runs a second time for the same directory.
     if _just_interrupted(root, environ):
-        err.write("autoenv: not creating %s: interrupted; leave the project and come back, "
-                  "or run: autoenv create\n" % shown(os.path.join(root, ENV_NAME)))
+        finding.problems.append("autoenv: not creating %s: interrupted; leave the project and come back, "
+                                "or run: autoenv create" % shown(os.path.join(root, ENV_NAME)))
         return None
     try:
         return create(root, environ, err, automatic=True)
     except CreationError as exc:
-        err.write("autoenv: not creating %s: %s\n" % (shown(os.path.join(root, ENV_NAME)), shown(str(exc))))
+        finding.problems.append("autoenv: not creating %s: %s" % (shown(os.path.join(root, ENV_NAME)),
+                                                                  shown(str(exc))))
         return None
 
 

@@ -208,8 +208,11 @@ def test_nested_project_reuses_the_enclosing_env(tmp_path, environ):
 def test_no_matching_interpreter_one_line_no_env(tmp_path, environ):
     root = project(str(tmp_path / "proj"), python_version="3.4")
     err = io.StringIO()
-    assert create.maybe_create(detect.scan(root), environ, err) is None
-    lines = err.getvalue().splitlines()
+    finding = detect.scan(root)
+    assert create.maybe_create(finding, environ, err) is None
+    # The refusal goes to finding.problems, which the hook shows once per visit.
+    assert err.getvalue() == ""
+    lines = finding.problems
     assert len(lines) == 1
     assert lines[0].startswith("autoenv: not creating %s/.venv: .python-version asks for 3.4; installed: " % root)
     assert os.listdir(root) == sorted(os.listdir(root)) and not os.path.exists(os.path.join(root, ".venv"))
@@ -224,8 +227,9 @@ def test_failing_build_leaves_nothing(tmp_path, environ):
     broken.chmod(0o755)
     (tmp_path / "proj" / ".python-version").write_text(str(broken) + "\n")
     err = io.StringIO()
-    assert create.maybe_create(detect.scan(root), environ, err) is None
-    assert "No space left on device" in err.getvalue().splitlines()[-1]
+    finding = detect.scan(root)
+    assert create.maybe_create(finding, environ, err) is None
+    assert "No space left on device" in finding.problems[-1]
     assert sorted(os.listdir(root)) == [".python-version", "pyproject.toml"]
 
 
