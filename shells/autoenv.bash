@@ -164,8 +164,19 @@ __autoenv_update() {
 }
 
 __autoenv_hook() {
-  local ret=$?
-  __autoenv_update
+  local ret=$? dir
+  # The common case written out here, not behind two function calls: same
+  # directory, same env, no directory from here up changed since the stamp.
+  if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
+    for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
+      if [[ $dir -nt $__autoenv_stamp ]]; then
+        __autoenv_update
+        \builtin break
+      fi
+    done
+  else
+    __autoenv_update
+  fi
   if [[ -n $__autoenv_prompt_raw ]]; then
     __autoenv_prompt_signature
     [[ $__autoenv_sig_now == "$__autoenv_prompt_sig" ]] || __autoenv_prompt_set "$__autoenv_prompt_raw"
