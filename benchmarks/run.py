@@ -29,6 +29,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, HERE)
 
 from autoenv import detect as autoenv_detect  # noqa: E402
+from autoenv import hook as autoenv_hook  # noqa: E402
 from autoenv import init as autoenv_init  # noqa: E402
 from autoenv import render as autoenv_render  # noqa: E402
 from ptyshell import PtyShell  # noqa: E402
@@ -191,9 +192,22 @@ def median_ms(samples):
     return statistics.median(samples) / 1e6
 
 
-def measure(shells, lines_for, runs, warmup):
-    """Round trips for each shell, interleaved; returns {variant: [ns, ...]}."""
+def stamp_mtime(path):
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def measure(shells, lines_for, runs, warmup, stamps):
+    """Round trips for each shell, interleaved.
+
+    Returns ({variant: [ns, ...]}, {variant: helper runs}).  A helper run is
+    seen as a new mtime of that shell's stamp file (``stamps``: variant -> path),
+    which every run of the helper rewrites.
+    """
     samples = {variant: [] for variant in shells}
+    helper_runs = {variant: 0 for variant in stamps}
     order = list(shells)
     total = warmup + runs
     for i in range(total):
@@ -201,10 +215,13 @@ def measure(shells, lines_for, runs, warmup):
         rotated = order[i % len(order):] + order[: i % len(order)]
         for variant in rotated:
             lines = lines_for[variant]
+            before = stamp_mtime(stamps[variant]) if variant in stamps else None
             took = shells[variant].roundtrip(lines[i % len(lines)])
             if i >= warmup:
                 samples[variant].append(took)
-    return samples
+                if variant in stamps and stamp_mtime(stamps[variant]) != before:
+                    helper_runs[variant] += 1
+    return samples, helper_runs
 
 
 def check(shell, line, expect, what):
@@ -326,18 +343,21 @@ def print_table(kind, results, variants):
              "layout": "direnv (layout python3)"}
     shown = [v for v in ("autoenv", "candidate", "direnv", "layout") if v in variants]
     print("\n#### %s (%s), ms above a bare shell (median)\n" % (kind, shell_version(kind)))
-    print("| case | bare shell round trip | " + " | ".join(names[v] for v in shown) + " | autoenv budget |")
-    print("|---|---|" + "---|" * len(shown) + "---|")
+    print("| case | bare shell round trip | " + " | ".join(names[v] for v in shown)
+          + " | autoenv helper runs | autoenv budget |")
+    print("|---|---|" + "---|" * len(shown) + "---|---|")
     for case in CASES:
         row = results[case.name]
         cells = [fmt(row.get(v)) for v in shown]
-        print("| %s | %s | %s | %s |" % (case.label, fmt(row["bare"]), " | ".join(cells),
-                                        verdict(case, row.get("autoenv"))))
+        print("| %s | %s | %s | %d/%d | %s |" % (case.label, fmt(row["bare"]), " | ".join(cells),
+                                               row["helper_runs"], row["runs"],
+                                               verdict(case, row.get("autoenv"))))
     floor = results["floor"]
-    print("| `python -I -S -c pass` in `$(...)` (floor of any Python helper) | %s | %s |%s |" % (
-        fmt(floor["bare"]), " | ".join([fmt(floor["floor"])] + ["–"] * (len(shown) - 1)), ""))
-    print("| the helper itself in `$(...)` (what a switch pays at least) | %s | %s |%s |" % (
-        fmt(floor["bare"]), " | ".join([fmt(floor["helper"])] + ["–"] * (len(shown) - 1)), ""))
+    dashes = " | ".join(["–"] * (len(shown) - 1))
+    print("| `python -I -S -c pass` in `$(...)` (floor of any Python helper) | %s | %s | %s | | |" % (
+        fmt(floor["bare"]), fmt(floor["floor"]), dashes))
+    print("| the helper itself in `$(...)` (what a switch pays at least) | %s | %s | %s | | |" % (
+        fmt(floor["bare"]), fmt(floor["helper"]), dashes))
 
 
 # ---------------------------------------------------------------- main
@@ -367,9 +387,11 @@ def bench_shell(kind, args, trees, environ, work, python, helper):
                 tree = trees.get(variant, trees["autoenv"])
                 shell.run("cd " + quote(kind, case.start(tree)))
             lines_for = {v: case.lines(kind, trees.get(v, trees["autoenv"])) for v in shells}
-            samples = measure(shells, lines_for, runs, warmup=max(3, runs // 10))
+            stamps = {v: autoenv_hook.stamp_path(environ, shells[v].pid) for v in ("autoenv", "candidate")
+                      if v in shells}
+            samples, helper_runs = measure(shells, lines_for, runs, warmup=max(3, runs // 10), stamps=stamps)
             bare = median_ms(samples["bare"])
-            results[case.name] = {"bare": bare}
+            results[case.name] = {"bare": bare, "helper_runs": helper_runs.get("autoenv", 0), "runs": runs}
             for variant in variants[1:]:
                 results[case.name][variant] = median_ms(samples[variant]) - bare
             print("  %s %-12s %s" % (kind, case.name, "  ".join(
@@ -407,6 +429,11 @@ def run_creation(args):
     subprocess.run(command, check=False)
 
 
+def quiet_dir():
+    """/var/tmp when usable: /tmp changes every second on a busy machine."""
+    return "/var/tmp" if os.access("/var/tmp", os.W_OK | os.X_OK) else tempfile.gettempdir()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (about a quarter)")
@@ -415,6 +442,9 @@ def main(argv=None):
     parser.add_argument("--no-direnv", action="store_true")
     parser.add_argument("--no-create", action="store_true", help="skip the first-entry benchmark")
     parser.add_argument("--json", help="also write the raw medians here")
+    parser.add_argument("--dir", default=quiet_dir(),
+                        help="where the project trees go (default %(default)s).  Every directory above"
+                             " them is on the path: one that changes (a busy /tmp) reruns the helper")
     parser.add_argument("--candidate", metavar="DIR",
                         help="also time snippets rendered from the templates in DIR (A/B a snippet change)")
     args = parser.parse_args(argv)
@@ -429,7 +459,7 @@ def main(argv=None):
     skipped = [k for k in kinds if not available(k)]
     kinds = [k for k in kinds if k not in skipped]
 
-    work = tempfile.mkdtemp(prefix="aeb-")
+    work = tempfile.mkdtemp(prefix="aeb-", dir=args.dir)
     try:
         home = os.path.join(work, "home")
         bin_dir = os.path.join(work, "bin")
@@ -452,7 +482,7 @@ def main(argv=None):
         started = time.monotonic()
         print("## autoenv benchmark, %s\n" % datetime.date.today().isoformat())
         print("Machine: %s  " % machine())
-        print("Helper interpreter: `%s`  " % real_python)
+        print("Helper interpreter: `%s`; project trees under %s  " % (real_python, args.dir))
         print("direnv: %s  " % (subprocess.run([direnv, "version"], capture_output=True, text=True).stdout.strip()
                                 if direnv else "not measured" if args.no_direnv else "not installed"))
         print("Runs per case: %d (switches: %d); median of round trips minus the bare shell's median."
