@@ -78,7 +78,9 @@ init_line() {
             printf '[ -x %s ] && eval "$(%s init %s)" %s' "$quoted" "$quoted" "$1" "$RC_TAG" ;;
         fish)
             quoted=$(fish_quote "$link")
-            printf 'test -x %s; and %s init fish | source %s' "$quoted" "$quoted" "$RC_TAG" ;;
+            # conf.d is read by every fish, scripts too: hook interactive ones only.
+            printf 'status is-interactive; and test -x %s; and %s init fish | source %s' \
+                "$quoted" "$quoted" "$RC_TAG" ;;
         pwsh)
             quoted=$(pwsh_quote "$link")
             printf 'if (Test-Path -LiteralPath %s) { & %s init pwsh | Out-String | Invoke-Expression } %s' \

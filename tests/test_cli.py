@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from realshell import AUTOENV, make_venv, shell_available
+from conftest import require_shell
+from realshell import AUTOENV, make_venv
 
 
 def autoenv(*args, cwd=None, env=None):
@@ -29,10 +30,7 @@ def project(tmp_path):
 
 @pytest.mark.parametrize("kind", ["bash", "zsh", "fish"])
 def test_init_detects_the_calling_shell(kind):
-    if not shell_available(kind):
-        pytest.skip("%s not installed" % kind)
-    if kind == "fish" and autoenv("init", "fish").returncode != 0:
-        pytest.skip("no fish snippet yet")
+    require_shell(kind)
     # As in an rc file: the command substitution's subshell runs autoenv, the shell is its parent.
     line = 'eval "$("$0" init)"' if kind != "fish" else '$argv[1] init | source'
     args = [kind, "-c", line, AUTOENV] if kind != "fish" else [kind, "--no-config", "-c", line, AUTOENV]

@@ -1,12 +1,12 @@
 """install.sh for real: a throw-away HOME, the real pip, the real rc files."""
 
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
 
+from conftest import require_shell
 from realshell import REPO, InteractiveShell, make_venv, shell_available
 
 INSTALL = os.path.join(REPO, "install.sh")
@@ -104,17 +104,16 @@ def test_second_run_changes_nothing(installed):
     assert "already hooked" in result.stdout
 
 
-@pytest.mark.parametrize("kind", ["bash", "zsh"])
+@pytest.mark.parametrize("kind", ["bash", "zsh", "fish"])
 def test_rc_line_activates_in_a_real_shell(installed, kind, tmp_path):
-    if not shell_available(kind):
-        pytest.skip("%s not installed" % kind)
+    require_shell(kind)
     project = tmp_path / "proj"
     project.mkdir()
     (project / "pyproject.toml").write_text("[project]\nname='p'\n")
     make_venv(str(project / ".venv"))
     shell = InteractiveShell(kind, installed, init=False)
     try:
-        rc = "~/.bashrc" if kind == "bash" else "~/.zshrc"
+        rc = {"bash": "~/.bashrc", "zsh": "~/.zshrc", "fish": "~/.config/fish/conf.d/autoenv.fish"}[kind]
         assert shell.run("source %s" % rc).strip() == ""
         shell.cd(str(project))
         state = shell.state()
@@ -150,14 +149,11 @@ def test_uninstall_removes_exactly_what_install_added(tmp_path):
     assert run_install(home, "--uninstall").returncode == 0
 
 
-def test_hook_survives_uninstall(installed, tmp_path):
+def test_hook_survives_uninstall(tmp_path):
     """A shell hooked before uninstalling keeps working and says so once."""
-    if not shell_available("bash"):
-        pytest.skip("bash not installed")
+    require_shell("bash")
     home = str(tmp_path / "h")
-    shutil.copytree(installed, home, symlinks=True)
-    # The copied venv's scripts point at the original; reinstall into this home instead.
-    shutil.rmtree(os.path.join(home, ".local"))
+    os.makedirs(home)
     assert run_install(home).returncode == 0
     project = tmp_path / "proj"
     project.mkdir()
