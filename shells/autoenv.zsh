@@ -170,7 +170,20 @@ __autoenv_hook() {
   # Not in a subshell such as $(cd dir && pwd): its changes vanish with it,
   # and a helper run there would only cost time (the prompt catches up).
   (( ZSH_SUBSHELL )) && return $ret
-  __autoenv_update
+  # The common case written out here, not behind two function calls: same
+  # directory, same env, no directory from here up changed since the stamp.
+  local dir
+  if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv"
+        && -e $__autoenv_stamp ]]; then
+    for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
+      if [[ $dir -nt $__autoenv_stamp ]]; then
+        __autoenv_update
+        break
+      fi
+    done
+  else
+    __autoenv_update
+  fi
   if [[ -n $__autoenv_prompt_raw && $__autoenv_sig != "$__autoenv_prompt_sig" ]]; then
     __autoenv_prompt_set "$__autoenv_prompt_raw"
   fi

@@ -96,11 +96,22 @@ class ProcessLog:
             if stamp is None or not self.outside_changed_since(stamp):
                 break
             retried += 1
-        self.assert_none_since_mark("%s (tried %d times after outside changes)" % (what, retried + 1))
+        self.assert_none_since_mark("%s (tried %d times after outside changes; newer than the stamp: %s)"
+                                    % (what, retried + 1, self.changed_since(stamp)))
 
     def stamp_mtime(self):
         stamps = glob.glob(os.path.join(self.home, ".run", "autoenv", "*.stamp"))
         return max(os.stat(path).st_mtime_ns for path in stamps) if stamps else None
+
+    def changed_since(self, stamp):
+        """Directories in the test's tree and above it modified after ``stamp`` (for messages)."""
+        if stamp is None:
+            return "no stamp"
+        found = []
+        for directory, _, _ in os.walk(str(self.root)):
+            if os.stat(directory).st_mtime_ns >= stamp:
+                found.append(directory)
+        return found + (["(above the tree)"] if self.outside_changed_since(stamp) else [])
 
     def outside_changed_since(self, stamp):
         directory = os.path.dirname(str(self.root))
