@@ -425,7 +425,7 @@ def run_creation(args):
         return
     print("\n### First entry (env created)\n")
     sys.stdout.flush()
-    command = [sys.executable, script] + (["--runs", "2"] if args.quick else [])
+    command = [sys.executable, script, "--runs", "2" if args.quick else "3"]
     subprocess.run(command, check=False)
 
 
@@ -437,7 +437,7 @@ def quiet_dir():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (about a quarter)")
-    parser.add_argument("--runs", type=int, default=None, help="round trips per cheap case (default 200)")
+    parser.add_argument("--runs", type=int, default=None, help="round trips per cheap case (default 150)")
     parser.add_argument("--shells", default="bash,zsh,fish")
     parser.add_argument("--no-direnv", action="store_true")
     parser.add_argument("--no-create", action="store_true", help="skip the first-entry benchmark")
@@ -449,7 +449,7 @@ def main(argv=None):
                         help="also time snippets rendered from the templates in DIR (A/B a snippet change)")
     args = parser.parse_args(argv)
     if args.runs is None:
-        args.runs = 50 if args.quick else 200
+        args.runs = 40 if args.quick else 150
 
     python = autoenv_init.helper_python()
     helper = autoenv_init.helper_path()
