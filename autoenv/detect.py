@@ -82,7 +82,9 @@ def scan(pwd):
     """Walk up from ``pwd`` once and record which watched names each directory has."""
     finding = Finding(pwd)
     for directory in finding.chain:
-        names = [name for name in WATCHED_NAMES if _exists(os.path.join(directory, name))]
+        # Joined by hand: os.path.join per name costs more than the lookup.
+        prefix = directory + os.sep if directory and not directory.endswith(os.sep) else directory
+        names = [name for name in WATCHED_NAMES if _exists(prefix + name)]
         if not names:
             continue
         finding.present[directory] = names

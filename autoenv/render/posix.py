@@ -20,6 +20,10 @@ def ansi_c_quote(value):
     if isinstance(value, bytes):
         data = value
     else:
+        if value.isascii() and value.isprintable():
+            # The common case (PATH, most paths) without a loop per byte:
+            # printable ASCII is safe but for the two escaped characters.
+            return "$'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
         data = value.encode("utf-8", "surrogateescape")
     parts = ["$'"]
     for byte in data:
