@@ -323,3 +323,25 @@ def test_deep_project_sees_markers_far_above(kind, traced, tmp_path):
         os.remove(marker)
         prompt(shell)
         assert active_env(shell) == env
+
+
+def test_names_looked_up_by_directory_handle_match_full_paths(tmp_path, monkeypatch):
+    """detect looks names up relative to an O_PATH handle (one lookup each, not a
+    walk of the whole path); the answer must be what full paths give."""
+    deep = tmp_path.joinpath(*("d%02d" % i for i in range(DEPTH)))
+    deep.mkdir(parents=True)
+    (deep / "pyproject.toml").write_text("")
+    (deep / ".venv").mkdir()
+    os.symlink(str(deep / "pyproject.toml"), str(deep / "setup.py"))  # a link to a file: present
+    os.symlink(str(deep / "missing"), str(deep / "setup.cfg"))  # dangling: absent, as stat says
+    linked = tmp_path / "linked"
+    os.symlink(str(deep), str(linked))  # the directory reached through a link
+    expected = ["pyproject.toml", "setup.py", ".venv"]
+    for directory in (str(deep), str(linked), str(linked) + "/"):
+        assert sorted(detect.present_names(directory)) == sorted(expected)
+    assert detect.present_names(str(tmp_path / "nowhere")) == []
+    by_handle = {d: detect.present_names(d) for d in detect.ancestors(str(deep))}
+    monkeypatch.setattr(detect, "_BY_DIR_FD", False)
+    by_path = {d: detect.present_names(d) for d in detect.ancestors(str(deep))}
+    assert by_handle == by_path
+    assert sorted(by_path[str(deep)]) == sorted(expected)
