@@ -418,6 +418,44 @@ def bench_shell(kind, args, trees, environ, work, python, helper):
             shell.close()
 
 
+def print_summary(everything):
+    """One table for all shells: what the README shows."""
+    kinds = list(everything["shells"])
+    if not kinds:
+        return
+    has_direnv = any("direnv" in everything["shells"][k]["prompt"] for k in kinds)
+    print("\n### Summary: ms above a bare shell, median (helper runs in brackets when not 0)\n")
+    head = ["case", "budget"] + ["autoenv %s" % k for k in kinds]
+    if has_direnv:
+        head += ["direnv export (%s)" % "/".join(kinds), "direnv layout python3 (%s)" % "/".join(kinds)]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for case in CASES:
+        cells = [case.label, "≤%g" % BUDGETS_MS[case.budget]]
+        for kind in kinds:
+            row = everything["shells"][kind][case.name]
+            cell = fmt(row["autoenv"])
+            if row["helper_runs"] and case.budget != "switch":
+                cell += " (%d/%d)" % (row["helper_runs"], row["runs"])
+            cells.append(cell if row["autoenv"] <= BUDGETS_MS[case.budget] else "**%s**" % cell)
+        if has_direnv:
+            for tool in ("direnv", "layout"):
+                cells.append(" / ".join(fmt(everything["shells"][k][case.name].get(tool)) for k in kinds))
+        print("| " + " | ".join(cells) + " |")
+    for key, label in (("floor", "`python -I -S -c pass` in `$(...)`"), ("helper", "the helper alone in `$(...)`")):
+        cells = [label, ""] + [fmt(everything["shells"][k]["floor"][key]) for k in kinds]
+        if has_direnv:
+            cells += ["", ""]
+        print("| " + " | ".join(cells) + " |")
+    facts = everything.get("helper")
+    if facts:
+        print("\nHelper started directly: %.1f ms wall, %.1f ms CPU, peak RSS %.1f MiB; "
+              "`python -I -S -c pass` %.1f ms wall, %.1f ms CPU, %.1f MiB; with `import os` %.1f ms CPU."
+              % (facts["helper"]["median_ms"], facts["helper"]["cpu_ms"], facts["helper"]["peak_rss_kib"] / 1024,
+                 facts["floor"]["median_ms"], facts["floor"]["cpu_ms"], facts["floor"]["peak_rss_kib"] / 1024,
+                 facts["floor_os"]["cpu_ms"]))
+
+
 def run_creation(args):
     script = os.path.join(HERE, "create.py")
     if not os.path.exists(script):
@@ -512,6 +550,8 @@ def main(argv=None):
                                                  facts[name]["peak_rss_kib"] / 1024))
         sys.stdout.flush()
 
+        print_summary(everything)
+        sys.stdout.flush()
         if not args.no_create:
             run_creation(args)
         print("\n(total %.0f s; load average at the end: %.2f %.2f %.2f)"
