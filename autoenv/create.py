@@ -161,9 +161,9 @@ def requires_python(pyproject):
     return value if isinstance(value, str) and value.strip() else None
 
 
-def create(root, environ, err, automatic=False, request=None, env_name=ENV_NAME):
-    """Build ``root/env_name``; return its path.  Raises CreationError with the reason."""
-    from autoenv import config, interpreters
+def _load_settings(root, environ, err):
+    """The project's pyproject.toml and the creation settings, problems told on ``err``."""
+    from autoenv import config
 
     _enable_site_packages()
     pyproject, problem = read_pyproject(root)
@@ -172,6 +172,14 @@ def create(root, environ, err, automatic=False, request=None, env_name=ENV_NAME)
     settings = config.load(root, environ, pyproject)
     for line in settings.problems:
         err.write(line + "\n")
+    return pyproject, settings
+
+
+def create(root, environ, err, automatic=False, request=None, env_name=ENV_NAME):
+    """Build ``root/env_name``; return its path.  Raises CreationError with the reason."""
+    from autoenv import interpreters
+
+    pyproject, settings = _load_settings(root, environ, err)
     if automatic and not settings.create:
         return None
     choice = interpreters.choose(root, environ, requires_python(pyproject), request=request)
@@ -434,15 +442,9 @@ def env_version(env):
 
 def recreate(root, env, environ, err, request=None):
     """Rebuild ``env`` (broken or not) with the Python version it had, when installed."""
-    from autoenv import config, interpreters
+    from autoenv import interpreters
 
-    _enable_site_packages()
-    pyproject, problem = read_pyproject(root)
-    if problem:
-        err.write(problem + "\n")
-    settings = config.load(root, environ, pyproject)
-    for line in settings.problems:
-        err.write(line + "\n")
+    pyproject, settings = _load_settings(root, environ, err)
     choice = None
     version = env_version(env) if not request else None
     if version:
