@@ -223,6 +223,33 @@ def test_no_process_on_unchanged_prompt_or_cd_that_changes_nothing(kind, traced,
 
 
 @pytest.mark.parametrize("kind", SHELLS)
+def test_a_switch_starts_one_process_the_helper(kind, traced, tmp_path):
+    """zsh runs its hook on chpwd and at the prompt, bash on cd and at the
+    prompt: the second must find the answer already cached."""
+    first = project(str(tmp_path / "first"))
+    second = project(str(tmp_path / "second"))
+    shell, log = traced(kind)
+    shell.cd(first)
+    here = first
+    for target in (second, first, os.path.join(second, "src", "a")):
+        for _ in range(5):
+            stamp = log.stamp_mtime()
+            log.mark()
+            shell.cd(target)
+            prompt(shell)
+            spawns, execs = log.since_mark()
+            if len(spawns) == 1 and len(execs) == 1 and len(log.helper_runs()) == 1:
+                break
+            if not (stamp and log.outside_changed_since(stamp)):
+                raise AssertionError("cd %s started %r / %r" % (target, spawns, execs))
+            shell.cd(here)  # a dir above the test's tree changed: try again
+        else:
+            raise AssertionError("cd %s: the directories above the test kept changing" % target)
+        here = target
+    assert active_env(shell) == os.path.join(second, ".venv")
+
+
+@pytest.mark.parametrize("kind", SHELLS)
 def test_marker_on_the_path_takes_effect_at_the_next_prompt(kind, traced, tmp_path):
     outer = tmp_path / "outer"
     proj = project(str(outer / "proj"))
