@@ -42,11 +42,26 @@ function __autoenv_fresh
     end
     # A newline in a name would split the parent computed below; ask the helper.
     builtin string match -q -- "*"\n"*" "$PWD"; and return 1
+    # Outside the directory the answer hangs on: the answer changes.
+    if builtin test -n "$__autoenv_key" -a "$PWD" != "$__autoenv_key"
+        set -l prefix (builtin string trim -r -c / -- "$__autoenv_key")/
+        set -l head (builtin string sub -l (builtin string length -- "$prefix") -- "$PWD")
+        builtin test "$head" = "$prefix"; or return 1
+    end
     # A new directory: nothing between it and the directory the answer hangs on
-    # may hold a watched name.
+    # may hold a watched name.  Directories the last answer already covered
+    # (the old $PWD's ancestors below that directory) need only be unchanged.
     set -l below
     set -l dir $PWD
     while builtin test "$dir" != "$__autoenv_key"
+        set -l index (builtin contains -i -- "$dir" $__autoenv_below)
+        if builtin test -n "$index"
+            for known in $__autoenv_below[$index..-1]
+                builtin test "$known" -nt "$__autoenv_stamp"; and return 1
+                set -a below $known
+            end
+            break
+        end
         for name in $__autoenv_names
             if builtin test -e "$dir/$name"; or builtin test -L "$dir/$name"
                 return 1
