@@ -46,6 +46,21 @@ dev_venv() {
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' || exit 1
 }
 
+# poetry, pipenv, pdm and hatch in a venv of their own, for the cross-check that
+# autoenv finds exactly the env each of them makes (tests/test_others_realtools.py).
+tools_venv() {
+    if [ ! -x .venv-tools/bin/hatch ]; then
+        say "installing poetry, pipenv, pdm and hatch into .venv-tools (once)"
+        if ! { "${AUTOENV_PYTHON:-python3}" -m venv .venv-tools \
+                && .venv-tools/bin/python -m pip install --quiet --disable-pip-version-check \
+                    poetry pipenv pdm hatch; }; then
+            say "could not install them; the cross-check with the real tools is skipped (fails under CI)"
+        fi
+    fi
+    AUTOENV_TEST_TOOLS_BIN="$PWD/.venv-tools/bin"
+    export AUTOENV_TEST_TOOLS_BIN
+}
+
 run_pwsh() {
     if command -v pwsh >/dev/null 2>&1; then
         say "running the PowerShell scenarios in tests/pwsh with $(command -v pwsh)"
@@ -59,6 +74,7 @@ main() {
     cd "$(dirname "$0")" || exit 1
     install_shells
     dev_venv
+    tools_venv
     .venv/bin/python -m pytest "$@"
     status=$?
     [ "$status" -eq 0 ] || exit "$status"

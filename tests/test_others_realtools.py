@@ -1,10 +1,9 @@
 """Cross-check with the real tools, where they are installed: each tool makes
 its env in a temporary HOME, then autoenv must find exactly that env.
 
-Optional: the tools are not test dependencies.  Point AUTOENV_TEST_TOOLS_BIN
-at a bin dir holding poetry, pipenv, pdm and hatch (for instance a scratch
-venv: `python -m venv /tmp/tools && /tmp/tools/bin/pip install poetry pipenv
-pdm hatch`), or have them on PATH.  The always-run counterpart is
+The tools are not dependencies of autoenv: test.sh installs them into a venv
+of their own (.venv-tools) and points AUTOENV_TEST_TOOLS_BIN at its bin dir;
+without them these tests skip, except under CI, where they fail.  The always-run counterpart is
 test_others.py::test_names_the_real_tools_made, whose constants came from
 these tools.
 """
@@ -25,7 +24,10 @@ PYTHON = os.path.realpath(sys.executable)
 def tool(name):
     path = shutil.which(name, path=TOOLS_BIN) if TOOLS_BIN else shutil.which(name)
     if not path:
-        pytest.skip("%s is not installed (optional cross-check; set AUTOENV_TEST_TOOLS_BIN)" % name)
+        message = "%s is not installed (test.sh installs it into .venv-tools; or set AUTOENV_TEST_TOOLS_BIN)" % name
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
     return path
 
 
