@@ -216,19 +216,17 @@ class ProjectLock:
         self.handle = None
 
     def __enter__(self):
-        import fcntl
-
         os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
         self.handle = open(self.path, "a+")
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock_file(self.handle, blocking=False)
         except BlockingIOError:
             self.handle.seek(0)
             holder = self.handle.read().strip() or "another process"
             self.err.write("autoenv: waiting for %s, which is creating the env of %s ...\n"
                            % (holder, shown(self.root)))
             self.err.flush()
-            fcntl.flock(self.handle, fcntl.LOCK_EX)  # Ctrl-C interrupts the wait
+            _lock_file(self.handle, blocking=True)  # Ctrl-C interrupts the wait
         self.handle.seek(0)
         self.handle.truncate()
         self.handle.write("process %d" % os.getpid())
@@ -236,12 +234,47 @@ class ProjectLock:
         return self
 
     def __exit__(self, *exc):
-        import fcntl
-
         self.handle.seek(0)
         self.handle.truncate()
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        _unlock_file(self.handle)
         self.handle.close()
+
+
+# The kernel drops these locks when their holder dies, so a lock is never stale.
+# Windows locks a byte far past the holder's note, which others still read.
+_WINDOWS_LOCK_OFFSET = 1 << 30
+
+
+def _lock_file(handle, blocking):
+    if os.name != "nt":
+        import fcntl
+
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        return
+    import msvcrt
+    import time
+
+    while True:
+        handle.seek(_WINDOWS_LOCK_OFFSET)
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            return
+        except OSError:
+            if not blocking:
+                raise BlockingIOError("locked")
+            time.sleep(0.1)
+
+
+def _unlock_file(handle):
+    if os.name != "nt":
+        import fcntl
+
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    import msvcrt
+
+    handle.seek(_WINDOWS_LOCK_OFFSET)
+    msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
 
 
 class _Terminated(KeyboardInterrupt):
