@@ -1,19 +1,32 @@
 import os
+import shutil
 
 import pytest
 
-from realshell import InteractiveShell, shell_available
+from realshell import InteractiveShell, make_venv, shell_available
 
 IN_CI = os.environ.get("CI") == "true"
 
 
+def missing(message):
+    """Skip for something this machine lacks; under CI it is a failure (CI installs everything)."""
+    if IN_CI:
+        pytest.fail("%s; .ci/run must install it" % message)
+    pytest.skip(message)
+
+
 def require_shell(kind):
     """Skip when a shell is missing here; under CI a missing shell is a failure."""
-    if shell_available(kind):
-        return
-    if IN_CI:
-        pytest.fail("%s is not installed; .ci/run must install it" % kind)
-    pytest.skip("%s is not installed (the test command installs it where it may)" % kind)
+    if not shell_available(kind):
+        missing("%s is not installed (the test command installs it where it may)" % kind)
+
+
+def require_tool(name, path=None):
+    """The tool's path (``path`` when given, else ``name`` looked up on PATH); missing: see ``missing``."""
+    found = (path if os.access(path, os.X_OK) else None) if path else shutil.which(name)
+    if not found:
+        missing("%s is not installed" % name)
+    return found
 
 
 @pytest.fixture
@@ -21,6 +34,17 @@ def home(tmp_path):
     path = tmp_path / "home"
     path.mkdir()
     return str(path)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """tmp_path/proj: a pyproject.toml, a real .venv and a subdir ``sub``; tmp_path/outside beside it."""
+    root = tmp_path / "proj"
+    (root / "sub").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
+    make_venv(str(root / ".venv"))
+    (tmp_path / "outside").mkdir()
+    return root
 
 
 @pytest.fixture

@@ -7,23 +7,13 @@ exit status reaches the prompt.
 """
 
 import os
-import shutil
 
 import pytest
 
-from realshell import BASE_PATH, make_venv, quote_for
+from conftest import require_tool
+from realshell import BASE_PATH, quote_for
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
-
-
-@pytest.fixture
-def project(tmp_path):
-    root = tmp_path / "proj"
-    (root / "sub").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
-    make_venv(str(root / ".venv"))
-    (tmp_path / "outside").mkdir()
-    return root
 
 
 def said(printed):
@@ -182,9 +172,7 @@ def test_alongside_a_bash_preexec_style_tool(spawn, project, home, order):
 
 
 def test_alongside_direnv(spawn, project, home):
-    direnv = shutil.which("direnv")
-    if direnv is None:
-        pytest.skip("direnv is not installed")
+    direnv = require_tool("direnv")
     (project / ".envrc").write_text("export FROM_DIRENV=yes\n")
     shell = spawn("bash", init=False, env={"DIRENV_LOG_FORMAT": ""})
     init_after("bash", shell, 'eval "$(%s hook bash)"' % direnv)
@@ -198,8 +186,9 @@ def test_alongside_direnv(spawn, project, home):
     assert state["PATH"].count(".venv") == 1
 
 
-def test_zsh_alongside_direnv_and_oh_my_zsh_style_hooks(spawn, project, home):
-    direnv = shutil.which("direnv")
+@pytest.mark.parametrize("with_direnv", [False, True], ids=["omz-hooks", "omz-hooks-and-direnv"])
+def test_zsh_alongside_direnv_and_oh_my_zsh_style_hooks(spawn, project, home, with_direnv):
+    direnv = require_tool("direnv") if with_direnv else None
     (project / ".envrc").write_text("export FROM_DIRENV=yes\n")
     shell = spawn("zsh", init=False, env={"DIRENV_LOG_FORMAT": ""})
     shell.run("autoload -Uz add-zsh-hook; typeset -ga rcs; "
@@ -222,9 +211,7 @@ def test_zsh_alongside_direnv_and_oh_my_zsh_style_hooks(spawn, project, home):
 @pytest.mark.parametrize("kind", ["bash", "zsh"])
 def test_alongside_pyenv(spawn, project, home, kind):
     pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    pyenv = os.path.join(pyenv_root, "bin", "pyenv")
-    if not os.access(pyenv, os.X_OK):
-        pytest.skip("pyenv is not installed")
+    require_tool("pyenv", os.path.join(pyenv_root, "bin", "pyenv"))
     shell = spawn(kind, init=False, env={"PYENV_ROOT": pyenv_root})
     shell.run("export PATH=%s:$PATH" % quote_for(kind, os.path.join(pyenv_root, "bin")))
     init_after(kind, shell, 'eval "$(pyenv init - %s)"' % kind)
