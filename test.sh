@@ -10,8 +10,9 @@ say() {
 }
 
 missing_shells() {
-    # strace too: tests/test_structure.py counts the processes a shell starts with it.
-    for shell in zsh fish strace; do
+    # strace too: tests/test_structure.py counts the processes a shell starts with it;
+    # direnv: tests/test_neighbours.py runs autoenv beside it.
+    for shell in zsh fish strace direnv; do
         command -v "$shell" >/dev/null 2>&1 || printf '%s ' "$shell"
     done
 }
