@@ -87,9 +87,10 @@ def check_hook_active(report, environ, shell, pid):
         report.add(WARN, "hook: cannot tell which shell started autoenv doctor; run it from your shell")
         return
     stamp = hook.stamp_path(environ, pid)
-    try:
-        os.stat(stamp)
-    except OSError:
+    # The first stamp dir may be unwritable; the helper then uses the next.
+    found = [path for path in (os.path.join(d, "%s.stamp" % pid) for d in hook.stamp_dirs(environ))
+             if os.path.exists(path)]
+    if not found:
         report.add(FAIL, "hook: not active in this %s (process %d): the helper never ran for it "
                          "(no %s); open a new shell after adding the init line" % (shell, pid, printable(stamp)))
         return

@@ -23,16 +23,60 @@ SAVED_PYTHONHOME_VAR = "_AUTOENV_PYTHONHOME"
 STAMP_MARGIN_NS = 50_000_000
 
 
-def stamp_path(environ, pid):
+def stamp_dirs(environ):
+    """Where the shells' stamps may go, best first: the runtime dir, the cache,
+    then a private dir in the temp dir for when neither can be written."""
+    dirs = []
     runtime = environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
-        base = os.path.join(runtime, "autoenv")
-    else:
-        cache = environ.get("XDG_CACHE_HOME")
-        if not (cache and os.path.isabs(cache)):
-            cache = os.path.join(os.path.expanduser("~"), ".cache")
-        base = os.path.join(cache, "autoenv", "stamps")
-    return os.path.join(base, "%s.stamp" % pid)
+        dirs.append(os.path.join(runtime, "autoenv"))
+    cache = environ.get("XDG_CACHE_HOME")
+    if not (cache and os.path.isabs(cache)):
+        cache = os.path.join(os.path.expanduser("~"), ".cache")
+    dirs.append(os.path.join(cache, "autoenv", "stamps"))
+    temp = environ.get("TMPDIR")
+    temp = temp if temp and os.path.isabs(temp) else "/tmp"
+    dirs.append(os.path.join(temp, "autoenv-%d" % os.getuid()))
+    return dirs
+
+
+def stamp_path(environ, pid):
+    """Where the stamp goes when the first choice can be written."""
+    return os.path.join(stamp_dirs(environ)[0], "%s.stamp" % pid)
+
+
+def place_stamp(environ, pid, when_ns):
+    """Write this shell's stamp in the first place that takes it.
+
+    Returns (path, None), or (None, why) when none does: then the shell gets
+    no stamp and asks again only at the next cd, not at every prompt.
+    """
+    failures = []
+    dirs = stamp_dirs(environ)
+    for directory in dirs:
+        path = os.path.join(directory, "%s.stamp" % pid)
+        try:
+            if directory == dirs[-1]:
+                make_private_dir(directory)
+            write_stamp(path, when_ns)
+            return path, None
+        except OSError as exc:
+            failures.append("%s: %s" % (directory, exc.strerror or exc))
+    return None, "; ".join(failures)
+
+
+def make_private_dir(path):
+    """``path`` as a directory only this user can use; in a shared temp dir
+    someone else may have made it first, and then it is not used."""
+    import stat
+
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise OSError(0, "not a private directory of yours")
 
 
 def write_stamp(path, when_ns):
@@ -201,6 +245,9 @@ def add_cache_state(plan, finding, stamp):
     # Envs other tools keep outside the project appear without touching it:
     # the shell also checks the dirs and files that lookup depended on.
     above = above + [path for path in finding.watch if path not in above]
+    if not stamp:
+        # Nothing to compare them with: the answer holds until the next cd.
+        below, above = [], []
     plan.add(shell.set_local("__autoenv_key", finding.key))
     plan.add(shell.set_local_list("__autoenv_below", below))
     plan.add(shell.set_local_list("__autoenv_above", above))
@@ -221,12 +268,14 @@ def run(argv, environ=None, out=None, err=None):
     started = time.time_ns() - STAMP_MARGIN_NS
     finding = decide(detect.scan(pwd), environ, err)
     plan = plan_edits(shell, finding, environ)
-    stamp = stamp_path(environ, pid)
-    try:
-        write_stamp(stamp, started)
-    except OSError as exc:
-        err.write("autoenv: cannot write %s (%s); checking on every prompt\n" % (stamp, exc.strerror))
-    add_cache_state(plan, finding, stamp)
+    stamp, failure = place_stamp(environ, pid, started)
+    if failure:
+        from autoenv.trust import printable
+
+        # Said by the shell, once: there is nowhere to record that it was said.
+        plan.add(shell.call("__autoenv_warn_once", "autoenv: cannot write a stamp file (%s); this shell checks "
+                            "for changes only at cd" % printable(failure)))
+    add_cache_state(plan, finding, stamp or "")
     say_once(finding.problems, stamp, err)
     out.write(plan.text())
     return 0
@@ -239,8 +288,11 @@ def say_once(problems, stamp, err):
     run inside the stamp margin); the reasons are shown once per visit.  The
     record sits next to the shell's stamp and goes when the problems do.
     """
-    said_path = stamp[:-len(".stamp")] + ".said" if stamp.endswith(".stamp") else stamp + ".said"
     text = "".join(problem + "\n" for problem in problems)
+    if not stamp:
+        err.write(text)
+        return
+    said_path = stamp[:-len(".stamp")] + ".said" if stamp.endswith(".stamp") else stamp + ".said"
     if not text:
         try:
             os.unlink(said_path)

@@ -478,10 +478,10 @@ def check(finding, environ):
 # ---------------------------------------------------------------- telling the shells
 
 def stamp_dirs(environ):
-    """Where the hook keeps its per-shell stamp files (both candidates)."""
+    """Where the hook keeps its per-shell stamp files (every candidate)."""
     from autoenv import hook
 
-    dirs = [os.path.dirname(hook.stamp_path(environ, 0))]
+    dirs = hook.stamp_dirs(environ)
     fallback = os.path.join(cache_dir(environ), "stamps")
     if fallback not in dirs:
         dirs.append(fallback)

@@ -16,6 +16,7 @@ __autoenv_stamp=
 __autoenv_below=()
 __autoenv_above=()
 __autoenv_failed=0
+__autoenv_warned=${__autoenv_warned-}
 # What autoenv put into PS1 survives a second init (say, ~/.bashrc sourced
 # again), so the prefix is not added twice.
 __autoenv_ps1_added=${__autoenv_ps1_added-}
@@ -47,6 +48,8 @@ __autoenv_fresh() {
     done
     \builtin return 0
   fi
+  # No stamp could be written anywhere: the answer holds until the next cd.
+  [[ -n $__autoenv_stamp ]] || \builtin return 1
   # Outside the directory the answer hangs on: the answer changes.
   if [[ -n $__autoenv_key && $PWD != "$__autoenv_key" && $PWD != "${__autoenv_key%/}/"* ]]; then
     \builtin return 1
@@ -83,6 +86,14 @@ __autoenv_fresh() {
   __autoenv_below=("${below[@]}")
   __autoenv_pwd=$PWD
   \builtin return 0
+}
+
+# Prints TEXT (a warning the helper cannot keep a record of) unless this
+# shell printed it already.
+__autoenv_warn_once() {
+  [[ $1 == "$__autoenv_warned" ]] && \builtin return 0
+  __autoenv_warned=$1
+  \builtin printf '%s\n' "$1" >&2
 }
 
 # Shows TEXT (e.g. "(proj) ") in front of PS1, or nothing when TEXT is empty.
@@ -149,11 +160,13 @@ __autoenv_update() {
     \builtin eval -- "$out"
     __autoenv_failed=0
   else
+    # 130: interrupted, nothing to say.  70: the helper caught its own error
+    # and said so in one line already.
     if [[ $__autoenv_failed == 0 && $code != 130 ]]; then
       if [[ $code == 127 ]]; then
         \builtin printf 'autoenv: cannot run %s %s (gone after an upgrade or uninstall?); this shell stays as it is. Run: autoenv doctor\n' \
           "$__autoenv_python" "$__autoenv_helper" >&2
-      else
+      elif [[ $code != 70 ]]; then
         \builtin printf 'autoenv: the helper failed (exit %s); this shell stays as it is. Run: autoenv doctor\n' \
           "$code" >&2
       fi

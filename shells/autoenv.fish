@@ -16,6 +16,7 @@ set -g __autoenv_stamp
 set -g __autoenv_below
 set -g __autoenv_above
 set -q __autoenv_failed; or set -g __autoenv_failed 0
+set -q __autoenv_warned; or set -g __autoenv_warned
 # Kept across a second init: the prompt may be wrapped already.
 set -q __autoenv_prompt_text; or set -g __autoenv_prompt_text
 set -q __autoenv_prompt_raw; or set -g __autoenv_prompt_raw
@@ -33,13 +34,16 @@ end
 function __autoenv_fresh
     builtin test "$__autoenv_ready" = 1 -a "$__autoenv_can_compare" = 1; or return 1
     builtin test "$VIRTUAL_ENV" = "$__autoenv_venv"; or return 1
-    builtin test -e "$__autoenv_stamp"; or return 1
+    # An empty stamp: none could be written anywhere, and the helper sent no
+    # directories to compare; the answer holds until the next cd.
+    builtin test -z "$__autoenv_stamp" -o -e "$__autoenv_stamp"; or return 1
     if builtin test "$PWD" = "$__autoenv_pwd"
         for dir in $__autoenv_below $__autoenv_above
             builtin test "$dir" -nt "$__autoenv_stamp"; and return 1
         end
         return 0
     end
+    builtin test -n "$__autoenv_stamp"; or return 1
     # A newline in a name would split the parent computed below; ask the helper.
     builtin string match -q -- "*"\n"*" "$PWD"; and return 1
     # Outside the directory the answer hangs on: the answer changes.
@@ -81,6 +85,14 @@ function __autoenv_fresh
     set -g __autoenv_below $below
     set -g __autoenv_pwd $PWD
     return 0
+end
+
+# Prints TEXT (a warning the helper cannot keep a record of) unless this
+# shell printed it already.
+function __autoenv_warn_once
+    builtin test "$argv[1]" = "$__autoenv_warned"; and return 0
+    set -g __autoenv_warned $argv[1]
+    builtin printf '%s\n' $argv[1] >&2
 end
 
 function __autoenv_return --description 'autoenv: set $status for the next command'
@@ -150,11 +162,13 @@ function __autoenv_update
         builtin string join \n -- $out | builtin source
         set -g __autoenv_failed 0
     else
+        # 130: interrupted, nothing to say.  70: the helper caught its own
+        # error and said so in one line already.
         if builtin test "$__autoenv_failed" = 0 -a $code != 130
             if builtin test $code = 127
                 builtin printf 'autoenv: cannot run %s %s (gone after an upgrade or uninstall?); this shell stays as it is. Run: autoenv doctor\n' \
                     "$__autoenv_python" "$__autoenv_helper" >&2
-            else
+            else if builtin test $code != 70
                 builtin printf 'autoenv: the helper failed (exit %s); this shell stays as it is. Run: autoenv doctor\n' $code >&2
             end
             set -g __autoenv_failed 1

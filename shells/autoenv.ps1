@@ -19,6 +19,9 @@ $global:__autoenv_above = [string[]]@()
 if (-not (Microsoft.PowerShell.Utility\Get-Variable -Name __autoenv_failed -Scope Global -ErrorAction Ignore)) {
     $global:__autoenv_failed = 0
 }
+if (-not (Microsoft.PowerShell.Utility\Get-Variable -Name __autoenv_warned -Scope Global -ErrorAction Ignore)) {
+    $global:__autoenv_warned = ''
+}
 if (-not (Microsoft.PowerShell.Utility\Get-Variable -Name __autoenv_prompt_text -Scope Global -ErrorAction Ignore)) {
     $global:__autoenv_prompt_text = ''
 }
@@ -42,7 +45,10 @@ function global:__autoenv_fresh([string] $here) {
     if ($global:__autoenv_ready -ne 1) { return $false }
     if ("$([System.Environment]::GetEnvironmentVariable('VIRTUAL_ENV'))" -cne $global:__autoenv_venv) { return $false }
     $stamp = $global:__autoenv_stamp
-    if (-not $stamp -or -not [System.IO.File]::Exists($stamp)) { return $false }
+    # An empty stamp: none could be written anywhere, and the helper sent no
+    # directories to compare; the answer holds until the next cd.
+    if (-not $stamp) { return ($here -ceq $global:__autoenv_pwd) }
+    if (-not [System.IO.File]::Exists($stamp)) { return $false }
     $since = [System.IO.File]::GetLastWriteTimeUtc($stamp)
     if ($here -ceq $global:__autoenv_pwd) {
         return -not (__autoenv_newer ($global:__autoenv_below + $global:__autoenv_above) $since)
@@ -68,6 +74,14 @@ function global:__autoenv_fresh([string] $here) {
     $global:__autoenv_below = $below.ToArray()
     $global:__autoenv_pwd = $here
     return $true
+}
+
+# Prints TEXT (a warning the helper cannot keep a record of) unless this
+# session printed it already.
+function global:__autoenv_warn_once([string] $text) {
+    if ($text -ceq $global:__autoenv_warned) { return }
+    $global:__autoenv_warned = $text
+    [System.Console]::Error.WriteLine($text)
 }
 
 # Shows TEXT (e.g. "(proj) ") before the prompt, or nothing when TEXT is empty;
@@ -116,10 +130,11 @@ function global:__autoenv_update {
         $global:__autoenv_failed = 0
     } else {
         if ($global:__autoenv_failed -eq 0 -and $exit -ne 130) {
+            # 70: the helper caught its own error and said so in one line already.
             if ($exit -eq 127) {
                 [System.Console]::Error.WriteLine(("autoenv: cannot run {0} {1} (gone after an upgrade or uninstall?); " +
                     "this shell stays as it is. Run: autoenv doctor") -f $global:__autoenv_python, $global:__autoenv_helper)
-            } else {
+            } elseif ($exit -ne 70) {
                 [System.Console]::Error.WriteLine(
                     "autoenv: the helper failed (exit $exit); this shell stays as it is. Run: autoenv doctor")
             }

@@ -10,7 +10,7 @@ __autoenv_names=(@NAMES@)
 # shell re-checks that with builtin tests only, so an unchanged prompt or a cd
 # that changes nothing starts no process.
 typeset -g __autoenv_ready=0 __autoenv_pwd='' __autoenv_venv='' __autoenv_key='' __autoenv_stamp=''
-typeset -g __autoenv_failed=0
+typeset -g __autoenv_failed=0 __autoenv_warned=${__autoenv_warned-}
 # What autoenv put into PS1 survives a second init (say, ~/.zshrc sourced
 # again), so the prefix is not added twice.
 typeset -g __autoenv_ps1_added=${__autoenv_ps1_added-} __autoenv_prompt_text=${__autoenv_prompt_text-}
@@ -40,14 +40,17 @@ __autoenv_fresh() {
   local dir known found=0
   local -a below
   [[ $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]] || return 1
-  # zsh's -nt is false when the stamp is missing, so check that first.
-  [[ -e $__autoenv_stamp ]] || return 1
+  # zsh's -nt is false when the stamp is missing, so check that first.  An
+  # empty one: no stamp could be written anywhere, and the helper sent no
+  # directories to compare; the answer holds until the next cd.
+  [[ -z $__autoenv_stamp || -e $__autoenv_stamp ]] || return 1
   if [[ $PWD == "$__autoenv_pwd" ]]; then
     for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
       [[ $dir -nt $__autoenv_stamp ]] && return 1
     done
     return 0
   fi
+  [[ -n $__autoenv_stamp ]] || return 1
   # Outside the directory the answer hangs on: the answer changes.
   if [[ -n $__autoenv_key && $PWD != "$__autoenv_key" && $PWD != "${__autoenv_key%/}/"* ]]; then
     return 1
@@ -83,6 +86,14 @@ __autoenv_fresh() {
   __autoenv_below=("${below[@]}")
   __autoenv_pwd=$PWD
   return 0
+}
+
+# Prints TEXT (a warning the helper cannot keep a record of) unless this
+# shell printed it already.
+__autoenv_warn_once() {
+  [[ $1 == "$__autoenv_warned" ]] && return 0
+  __autoenv_warned=$1
+  print -ru2 -- "$1"
 }
 
 # Shows TEXT (e.g. "(proj) ") in front of PS1, or nothing when TEXT is empty.
@@ -145,10 +156,12 @@ __autoenv_update() {
     eval "$out"
     __autoenv_failed=0
   else
+    # 130: interrupted, nothing to say.  70: the helper caught its own error
+    # and said so in one line already.
     if (( ! __autoenv_failed && code != 130 )); then
       if (( code == 127 )); then
         print -ru2 -- "autoenv: cannot run $__autoenv_python $__autoenv_helper (gone after an upgrade or uninstall?); this shell stays as it is. Run: autoenv doctor"
-      else
+      elif (( code != 70 )); then
         print -ru2 -- "autoenv: the helper failed (exit $code); this shell stays as it is. Run: autoenv doctor"
       fi
       __autoenv_failed=1
@@ -174,7 +187,7 @@ __autoenv_hook() {
   # directory, same env, no directory from here up changed since the stamp.
   local dir
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv"
-        && -e $__autoenv_stamp ]]; then
+        && ( -e $__autoenv_stamp || -z $__autoenv_stamp ) ]]; then
     for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
       if [[ $dir -nt $__autoenv_stamp ]]; then
         __autoenv_update

@@ -88,9 +88,20 @@ def test_helper_missing(spawn, home, project, kind, what):
     assert shell.run("echo still-here").startswith("still-here")
 
 
+def counting_helper(tmp_path, body):
+    """A helper that counts its runs in a file next to it, then runs ``body``."""
+    runs = tmp_path / "helper-runs"
+    runs.write_text("")
+    helper = write_helper(tmp_path, """
+with open(%r, "a") as counter:
+    counter.write("run\\n")
+%s""" % (str(runs), body))
+    return helper, lambda: len(runs.read_text().split())
+
+
 @pytest.mark.parametrize("kind", SHELLS)
 def test_helper_crash_is_one_line_without_traceback(spawn, home, project, tmp_path, kind):
-    helper = write_helper(tmp_path, """
+    helper, runs = counting_helper(tmp_path, """
 from autoenv import hook, _run_hook
 def broken(argv, **kwargs):
     raise RuntimeError("simulated bug\\nwith a second line \\x1b[31m")
@@ -100,13 +111,31 @@ sys.exit(_run_hook.main())
     shell = shell_with_helper(spawn, kind, home, helper=helper)
     printed = shell.printed_at_start + shell.cd(str(project))
     assert "Traceback" not in printed
-    said = autoenv_lines(printed)
-    assert said[0] == "autoenv: internal error: RuntimeError: simulated bug\\x0awith a second line \\x1b[31m"
-    # The snippet adds at most its own line pointing at `autoenv doctor`.
-    assert len(said) <= 2 and all("\x1b" not in line for line in said)
+    # The helper's own line only: the snippet adds nothing for exit 70.
+    assert autoenv_lines(printed) == [
+        "autoenv: internal error: RuntimeError: simulated bug\\x0awith a second line \\x1b[31m"], printed
+    assert "\x1b" not in printed
     assert_untouched(shell)
-    assert autoenv_lines(shell.run("true")) == []
-    assert autoenv_lines(shell.run("true")) == []
+    started = runs()
+    for step in ("true", "true", "cd sub", "true", "cd %s" % quote_for(kind, str(project))):
+        assert autoenv_lines(shell.run(step)) == [], step
+    # Prompts do not start it again; a cd into the project may, quietly.
+    assert runs() - started <= 2
+    shell.run("true")
+    shell.run("true")
+    assert runs() - started <= 2
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_other_helper_failures_get_the_snippets_line_once(spawn, home, project, tmp_path, kind):
+    helper, runs = counting_helper(tmp_path, "sys.exit(3)")
+    shell = shell_with_helper(spawn, kind, home, helper=helper)
+    printed = shell.printed_at_start + shell.cd(str(project))
+    said = autoenv_lines(printed)
+    assert len(said) == 1 and "exit 3" in said[0] and "autoenv doctor" in said[0], printed
+    for step in ("true", "cd sub", "cd ..", "true"):
+        assert autoenv_lines(shell.run(step)) == [], step
+    assert_untouched(shell)
 
 
 def test_internal_error_exit_status_and_debug_switch(tmp_path):
@@ -258,4 +287,83 @@ def test_damaged_trust_store_and_git_cache(spawn, home, project):
     shell = spawn("bash", env={"AUTOENV_CREATE": "0"})
     printed = shell.cd(str(project))
     assert autoenv_lines(printed) == []
+    assert shell.state()["VIRTUAL_ENV"] == os.path.join(str(project), ".venv")
+
+
+# ---------------------------------------------------------------- the stamp file
+
+def blocked_dirs(tmp_path, temp_too):
+    """XDG dirs that cannot be directories (a regular file is in the way), so
+    writing the stamp there fails even for root."""
+    blocker = tmp_path / "a-regular-file"
+    blocker.write_text("")
+    temp = blocker / "tmp" if temp_too else tmp_path / "tmp"
+    if not temp_too:
+        temp.mkdir()
+    return {"XDG_RUNTIME_DIR": str(blocker), "XDG_CACHE_HOME": str(blocker / "cache"), "TMPDIR": str(temp)}
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_stamp_falls_back_to_a_private_temp_dir(spawn, project, tmp_path, kind):
+    env = blocked_dirs(tmp_path, temp_too=False)
+    shell = spawn(kind, env={**env, "AUTOENV_CREATE": "0"})
+    printed = shell.cd(str(project))
+    assert autoenv_lines(printed) == [], printed
+    assert shell.state()["VIRTUAL_ENV"] == os.path.join(str(project), ".venv")
+    private = os.path.join(env["TMPDIR"], "autoenv-%d" % os.getuid())
+    assert oct(os.stat(private).st_mode & 0o777) == oct(0o700)
+    stamp = os.path.join(private, "%d.stamp" % shell.child.pid)
+    written = os.stat(stamp).st_mtime_ns
+    for step in ("true", "true", "cd sub"):
+        assert autoenv_lines(shell.run(step)) == [], step
+    # Nothing changed: no helper ran, so the stamp is as it was.
+    assert os.stat(stamp).st_mtime_ns == written
+    shell.cd(str(project.parent / "outside"))
+    assert_untouched(shell)
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_stamp_taken_by_someone_else_in_the_temp_dir_is_not_used(spawn, project, tmp_path, kind):
+    env = blocked_dirs(tmp_path, temp_too=False)
+    squatted = os.path.join(env["TMPDIR"], "autoenv-%d" % os.getuid())
+    os.mkdir(squatted)
+    os.chmod(squatted, 0o777)
+    shell = spawn(kind, env={**env, "AUTOENV_CREATE": "0"})
+    shell.cd(str(project))
+    shell.run("true")
+    # Said once, when the hook first ran (at the prompt after the init line).
+    said = [line for line in autoenv_lines("".join(out for _, out in shell.transcript) + "\n")
+            if "stamp" in line]
+    assert len(said) == 1 and "not a private directory of yours" in said[0], said
+    assert os.listdir(squatted) == []
+    assert shell.state()["VIRTUAL_ENV"] == os.path.join(str(project), ".venv")
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_no_stamp_anywhere_one_line_and_checks_only_at_cd(spawn, home, project, tmp_path, kind):
+    env = blocked_dirs(tmp_path, temp_too=True)
+    helper, runs = counting_helper(tmp_path, """
+from autoenv import _run_hook
+sys.exit(_run_hook.main())
+""")
+    shell = shell_with_helper(spawn, kind, home, helper=helper, env={**env, "AUTOENV_CREATE": "0"})
+    printed = shell.printed_at_start + shell.cd(str(project))
+    said = autoenv_lines(printed)
+    assert len(said) == 1 and said[0].startswith("autoenv: cannot write a stamp file ("), printed
+    assert said[0].endswith("); this shell checks for changes only at cd")
+    assert shell.state()["VIRTUAL_ENV"] == os.path.join(str(project), ".venv")
+    at_rest = runs()
+    for step in ("true", "true"):
+        assert autoenv_lines(shell.run(step)) == [], step
+    assert runs() == at_rest, "the helper ran at a prompt"
+    assert autoenv_lines(shell.run("cd sub")) == []
+    assert runs() == at_rest + 1
+    assert shell.state()["VIRTUAL_ENV"] == os.path.join(str(project), ".venv")
+    # A change made in place is seen at the next cd.
+    (project / ".autoenv-disable").write_text("")
+    assert autoenv_lines(shell.run("cd ..")) == []
+    assert_untouched(shell)
+    os.remove(str(project / ".autoenv-disable"))
+    assert autoenv_lines(shell.cd(str(project.parent / "outside"))) == []
+    assert autoenv_lines(shell.cd(str(project))) == []
     assert shell.state()["VIRTUAL_ENV"] == os.path.join(str(project), ".venv")

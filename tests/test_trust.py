@@ -34,6 +34,8 @@ def environ(tmp_path):
         "XDG_STATE_HOME": str(base / "state"),
         "XDG_CACHE_HOME": str(base / "cache"),
         "XDG_RUNTIME_DIR": str(base / "run"),
+        # The stamps' last resort (a private dir in the temp dir) stays in here too.
+        "TMPDIR": str(base / "tmp"),
     }
     (base / "run").mkdir(parents=True)
     return env
