@@ -366,6 +366,7 @@ def test_disabled_directory_deactivates(kind, tmp_path):
 def test_output_is_ascii_lines_of_known_commands(kind, tmp_path):
     proj = project(str(tmp_path / HOSTILE))
     code, out, err, environ = run_helper(kind, proj, {"PYTHONHOME": "/x"}, tmp_path)
+    assert "export VIRTUAL_ENV=" in out and "unset PYTHONHOME" in out, out  # there are lines to check
     for line in out.splitlines():
         assert all(32 <= ord(c) < 127 for c in line), line
         assert line.split(" ", 1)[0].split("=", 1)[0] in {
