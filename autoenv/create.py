@@ -35,6 +35,11 @@ def _is_within(path, parent):
     return path == parent or path.startswith(parent.rstrip(os.sep) + os.sep)
 
 
+# A refusal worth a line: the user owns the project and expects an env there
+# (a read-only file system, or write permission taken away).
+CANNOT_WRITE = "you cannot write to it"
+
+
 def refusal(root, environ):
     """Why ``root`` must not get an env made without asking, or None.  Stats only."""
     real = os.path.realpath(root)
@@ -54,7 +59,7 @@ def refusal(root, environ):
     if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
         return "you do not own it"
     if not os.access(real, os.W_OK | os.X_OK):
-        return "you cannot write to it"
+        return CANNOT_WRITE
     for name in (".venv", "venv"):
         if os.path.lexists(os.path.join(root, name)):
             return "%s already exists there" % name
@@ -66,7 +71,13 @@ def maybe_create(finding, environ, err):
     from autoenv import config
 
     root = finding.root
-    if config.create_switched_off(environ) or refusal(root, environ):
+    if config.create_switched_off(environ):
+        return None
+    reason = refusal(root, environ)
+    if reason:
+        if reason == CANNOT_WRITE:
+            finding.problems.append("autoenv: not creating %s: you cannot write to %s (read-only?)"
+                                    % (shown(os.path.join(root, ENV_NAME)), shown(root)))
         return None
     # Refusals go to finding.problems: the hook shows them once per visit,
     # not again when it runs a second time for the same directory.
@@ -90,7 +101,9 @@ INTERRUPT_MEMORY_SECONDS = 600
 
 
 def _interrupt_marker(environ):
-    return os.path.join(cache_dir(environ), "interrupted", str(os.getpgrp()))
+    from autoenv import hook
+
+    return hook.interrupt_marker(environ)
 
 
 def _remember_interrupt(root, environ):

@@ -141,6 +141,17 @@ def in_project_env(directory, names):
     return None
 
 
+def _say_if_closed(finding, root):
+    """An env dir this user may not enter looks like no env at all: say why."""
+    for name in ENV_DIR_NAMES:
+        candidate = os.path.join(root, name)
+        if name in finding.present[root] and os.path.isdir(candidate) and not os.access(candidate, os.X_OK):
+            from autoenv.trust import printable
+
+            finding.problems.append("autoenv: not activating %s: you may not open it (permission denied)"
+                                    % printable(candidate))
+
+
 def find_env(finding, environ=None):
     """Fill ``finding.env``: the innermost project with an env wins.
 
@@ -162,6 +173,8 @@ def find_env(finding, environ=None):
             hit = others.find(root, finding.present[root], environ, finding.watch)
             if hit:
                 env, source, why = hit.env, hit.tool, hit.why
+            else:
+                _say_if_closed(finding, root)
         if env:
             gone = missing_base_interpreter(env)
             if gone:
