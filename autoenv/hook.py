@@ -187,12 +187,26 @@ def decide(finding, environ, err=None, may_create=True):
         if problem:
             finding.problems.append("autoenv: not activating %s: %s" % (finding.env, problem))
             finding.env = None
-    if may_create:
+    if may_create and _interrupt_remembered(environ):
         from autoenv import create
 
         # A build this shell interrupted is started again only after it left the project.
         create.forget_interrupt(finding, environ)
     return finding
+
+
+def interrupt_marker(environ):
+    """The file ``create`` leaves when this shell (its process group) interrupted
+    a build; defined here so that the hot path can test it without importing
+    the large creation module."""
+    cache = environ.get("XDG_CACHE_HOME")
+    if not (cache and os.path.isabs(cache)):
+        cache = os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "autoenv", "interrupted", str(os.getpgrp()))
+
+
+def _interrupt_remembered(environ):
+    return hasattr(os, "getpgrp") and os.access(interrupt_marker(environ), os.F_OK)
 
 
 def plan_edits(shell, finding, environ):

@@ -177,9 +177,12 @@ def forget(env, environ=None):
     return True
 
 
-def stored_decision(env, environ):
-    """(decision, still valid) for ``env``, or (None, False) when none is stored."""
-    real = os.path.realpath(env)
+def stored_decision(env, environ, real=None):
+    """(decision, still valid) for ``env``, or (None, False) when none is stored.
+
+    ``real`` is ``env``'s real path when the caller has it already.
+    """
+    real = real or os.path.realpath(env)
     found = read_store(environ).get(real)
     if found is None:
         return None, False
@@ -237,17 +240,19 @@ def _user_name(uid):
 def find_repository(path):
     """(work tree, git dir) of the repository holding ``path``, or None.
 
-    Walks up with one ``stat`` per directory; ``.git`` may be a directory or a
-    file naming the git dir (worktrees, submodules).
+    Walks up with one ``access`` per directory (no exception raised for the
+    usual miss, unlike ``stat``); ``.git`` may be a directory or a file naming
+    the git dir (worktrees, submodules).
     """
     directory = path
     while True:
         dot_git = os.path.join(directory, ".git")
         try:
-            is_dir = os.path.isdir(dot_git)
-            is_file = not is_dir and os.path.isfile(dot_git)
-        except ValueError:
-            return None
+            present = os.access(dot_git, os.F_OK)
+        except ValueError:  # a NUL byte: no such file, as isdir says
+            present = False
+        is_dir = present and os.path.isdir(dot_git)
+        is_file = present and not is_dir and os.path.isfile(dot_git)
         if is_dir:
             return directory, dot_git
         if is_file:
@@ -391,7 +396,7 @@ def _index_signature(git_dir):
     return "%d:%d:%d:%d" % (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-def tracked_by_git(env, environ):
+def tracked_by_git(env, environ, real=None):
     """The work tree of the git repository that tracks ``env`` (its files or the link), or None.
 
     The answer is cached per (index, env) under the XDG cache dir and reused
@@ -399,7 +404,7 @@ def tracked_by_git(env, environ):
     costs a ``stat`` of the index, not a git process or a parse.
     """
     candidates = {}
-    real = os.path.realpath(env)
+    real = real or os.path.realpath(env)
     for path in dict.fromkeys((os.path.abspath(env), real)):
         found = find_repository(os.path.dirname(path))
         if found:
@@ -447,12 +452,14 @@ def _cached_tracked(git_dir, relatives, environ):
 
 # ---------------------------------------------------------------- the decision
 
-def untrusted_reason(env, environ):
+def untrusted_reason(env, environ, real=None):
     """Why ``env`` is not trusted on its own (ignoring stored decisions), or None."""
-    problem = ownership_problem(os.path.realpath(env))
+    # Resolved once: realpath costs an lstat per component, much in a deep tree.
+    real = real or os.path.realpath(env)
+    problem = ownership_problem(real)
     if problem:
         return problem
-    work_tree = tracked_by_git(env, environ)
+    work_tree = tracked_by_git(env, environ, real)
     if work_tree:
         return "it is tracked by the git repository %s (an env that came with a clone can run anything)" % (
             printable(work_tree))
@@ -462,12 +469,13 @@ def untrusted_reason(env, environ):
 def check(finding, environ):
     """Return None when ``finding.env`` may be activated, else a one-line reason."""
     env = finding.env
-    decision, valid = stored_decision(env, environ)
+    real = os.path.realpath(env)
+    decision, valid = stored_decision(env, environ, real)
     if decision is not None and valid:
         if decision == DENY:
             return "autoenv: not activating %s: you denied it; to undo: autoenv allow" % printable(env)
         return None
-    reason = untrusted_reason(env, environ)
+    reason = untrusted_reason(env, environ, real)
     if reason is None:
         return None
     if decision is not None:

@@ -1,0 +1,110 @@
+"""What the helper skips to stay cheap, and that skipping it changes no answer.
+
+Timings are measured by benchmarks/; these tests check the structure: which
+modules a run loads, and that the cheap paths agree with the full ones.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from autoenv import create, hook, trust
+from realshell import make_venv
+
+HELPER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "autoenv", "_run_hook.py")
+
+
+@pytest.fixture
+def places(tmp_path):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    env = make_venv(str(proj / ".venv"))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path),
+               "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    return str(proj), env, str(outside), environ
+
+
+def run_helper(pwd, environ):
+    """The helper as the snippets start it (same process group as this test)."""
+    result = subprocess.run([sys.executable, "-I", "-S", "-X", "importtime", HELPER, "bash", "4242", pwd],
+                            env=environ, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    modules = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
+               if line.startswith("import time:") and "|" in line}
+    return modules, result.stdout
+
+
+def test_interrupt_marker_has_one_definition(places):
+    _, _, _, environ = places
+    assert create._interrupt_marker(environ) == hook.interrupt_marker(environ)
+    assert hook.interrupt_marker(environ) == os.path.join(
+        environ["XDG_CACHE_HOME"], "autoenv", "interrupted", str(os.getpgrp()))
+
+
+@pytest.mark.parametrize("where", ["project", "outside"])
+def test_no_creation_module_without_an_interrupt_marker(places, where):
+    proj, _, outside, environ = places
+    modules, stdout = run_helper(proj if where == "project" else outside, environ)
+    assert ("export VIRTUAL_ENV=" in stdout) == (where == "project")
+    assert "autoenv.hook" in modules and "autoenv.create" not in modules
+
+
+def test_marker_still_forgotten_after_leaving_the_project(places):
+    proj, _, outside, environ = places
+    create._remember_interrupt(proj, environ)
+    marker = hook.interrupt_marker(environ)
+    assert os.path.exists(marker)
+    modules, _ = run_helper(proj, environ)
+    assert "autoenv.create" in modules and os.path.exists(marker)  # still inside: kept
+    run_helper(outside, environ)
+    assert not os.path.exists(marker)
+
+
+@pytest.mark.parametrize("kind", ["dir", "file", "fifo", "dangling-link", "none"])
+def test_find_repository_sees_what_stat_sees(tmp_path, kind):
+    top = tmp_path / "top"
+    deep = top.joinpath(*("d%d" % i for i in range(12)))
+    deep.mkdir(parents=True)
+    dot_git = top / ".git"
+    real_git = tmp_path / "real.git"
+    real_git.mkdir()
+    if kind == "dir":
+        dot_git.mkdir()
+    elif kind == "file":
+        dot_git.write_text("gitdir: %s\n" % real_git)
+    elif kind == "fifo":
+        os.mkfifo(str(dot_git))
+    elif kind == "dangling-link":
+        dot_git.symlink_to(tmp_path / "missing")
+    found = trust.find_repository(str(deep))
+    expected = {"dir": (str(top), str(dot_git)), "file": (str(top), str(real_git))}.get(kind)
+    if expected is None:
+        # Nothing here counts: the walk goes on above tmp_path, which holds no repository of ours.
+        assert found is None or not found[0].startswith(str(tmp_path))
+    else:
+        assert found == expected
+
+
+def test_check_resolves_the_env_once_and_answers_as_before(places, tmp_path, monkeypatch):
+    proj, env, _, environ = places
+    link = tmp_path / "link"
+    link.symlink_to(proj)
+    calls = []
+    real_realpath = os.path.realpath
+
+    def counting(path, *args, **kwargs):
+        calls.append(path)
+        return real_realpath(path, *args, **kwargs)
+
+    monkeypatch.setattr(os.path, "realpath", counting)
+    finding = type("F", (), {})()
+    finding.env = os.path.join(str(link), ".venv")
+    assert trust.check(finding, environ) is None
+    assert calls == [finding.env]
+    trust.record(env, trust.DENY, environ)
+    assert "you denied it" in trust.check(finding, environ)
