@@ -157,9 +157,9 @@ def test_ctrl_c_during_creation_prompt_back_nothing_half_built(start, tmp_path, 
         assert time.monotonic() < deadline, "the build never got going"
         time.sleep(0.05)
     shell.child.sendintr()
-    started = time.monotonic()
-    shell.child.expect_exact(shell.token, timeout=5)
-    assert time.monotonic() - started < 3
+    # The interpreter hangs for 30 s while the flag exists: a prompt within 10 s
+    # came from the Ctrl-C, not from the hang ending (no timing asserted beyond that).
+    shell.child.expect_exact(shell.token, timeout=10)
     printed = shell.child.before
     shell.run("true")
     printed += shell.child.before

@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from autoenv import detect
+from conftest import missing
 
 TOOLS_BIN = os.environ.get("AUTOENV_TEST_TOOLS_BIN", "")
 PYTHON = os.path.realpath(sys.executable)
@@ -24,10 +25,7 @@ PYTHON = os.path.realpath(sys.executable)
 def tool(name):
     path = shutil.which(name, path=TOOLS_BIN) if TOOLS_BIN else shutil.which(name)
     if not path:
-        message = "%s is not installed (test.sh installs it into .venv-tools; or set AUTOENV_TEST_TOOLS_BIN)" % name
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("%s is not installed (test.sh installs it into .venv-tools; or set AUTOENV_TEST_TOOLS_BIN)" % name)
     return path
 
 

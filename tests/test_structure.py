@@ -18,7 +18,7 @@ import time
 import pytest
 
 from autoenv import detect, hook
-from conftest import IN_CI, require_shell
+from conftest import require_shell, require_tool
 from realshell import InteractiveShell, make_venv
 
 SHELLS = ["bash", "zsh", "fish"]
@@ -28,14 +28,6 @@ STAMP_MARGIN_S = hook.STAMP_MARGIN_NS / 1e9 + 0.01
 # A process, not a thread: fish runs threads of its own at every key.
 _SPAWN = re.compile(r"\b(?:clone3?|v?fork)\(")
 _EXEC = re.compile(r"\bexecve\(\"([^\"]*)\", \[(.*?)\]")
-
-
-def require_strace():
-    if shutil.which("strace"):
-        return
-    if IN_CI:
-        pytest.fail("strace is not installed; .ci/run must install it")
-    pytest.skip("strace is not installed: cannot count the processes a shell starts")
 
 
 class ProcessLog:
@@ -131,7 +123,7 @@ def traced(home, tmp_path):
 
     def start(kind):
         require_shell(kind)
-        require_strace()
+        require_tool("strace")  # counts the processes a shell starts
         log_path = str(tmp_path / ("strace-%s-%d.log" % (kind, len(shells))))
         prefix = ["strace", "-f", "-qq", "-e", "trace=execve,fork,vfork,clone,clone3",
                   "-e", "signal=none", "-o", log_path]
@@ -168,6 +160,17 @@ def active_env(shell):
 def touch(path):
     with open(path, "w"):
         pass
+
+
+def assert_marker_seen_at_the_next_prompt(shell, where, env):
+    """A disable marker made in ``where`` turns ``env`` off at the next prompt; removed, back on."""
+    marker = os.path.join(where, detect.DISABLE_MARKER)
+    touch(marker)
+    prompt(shell)
+    assert active_env(shell) is None, "%s not seen at the next prompt" % marker
+    os.remove(marker)
+    prompt(shell)
+    assert active_env(shell) == env, "removing %s not seen at the next prompt" % marker
 
 
 @pytest.mark.parametrize("kind", SHELLS)
@@ -261,13 +264,7 @@ def test_marker_on_the_path_takes_effect_at_the_next_prompt(kind, traced, tmp_pa
 
     # In the project root while sitting in a subdir, then in a parent of the project.
     for where in (proj, str(outer)):
-        marker = os.path.join(where, detect.DISABLE_MARKER)
-        touch(marker)
-        prompt(shell)
-        assert active_env(shell) is None, "%s not seen at the next prompt" % marker
-        os.remove(marker)
-        prompt(shell)
-        assert active_env(shell) == env, "removing %s not seen at the next prompt" % marker
+        assert_marker_seen_at_the_next_prompt(shell, where, env)
 
     # A new env in a directory between here and the project root: an inner project.
     inner_env = make_venv(os.path.join(proj, "src", ".venv"))
@@ -314,11 +311,13 @@ def test_every_watched_name_anywhere_on_the_path_reruns_the_helper(kind, traced,
     places = [here, os.path.join(proj, "src"), proj, str(top / "mid"), str(top)]
     shell, log = traced(kind)
     shell.cd(here)
+    skipped = []
     for index, name in enumerate(detect.WATCHED_NAMES):
         where = places[index % len(places)]
         path = os.path.join(where, name)
         if os.path.lexists(path):
-            continue  # the project's own pyproject.toml / .venv
+            skipped.append(path)
+            continue
         log.mark()
         touch(path)
         prompt(shell)
@@ -332,6 +331,8 @@ def test_every_watched_name_anywhere_on_the_path_reruns_the_helper(kind, traced,
         time.sleep(STAMP_MARGIN_S)
         prompt(shell)
         log.assert_quiet("the prompt after %s came and went" % path, lambda: prompt(shell))
+    # Only the project's own files were left out; every other name was checked.
+    assert set(skipped) <= {os.path.join(proj, "pyproject.toml"), os.path.join(proj, ".venv")}, skipped
 
 
 @pytest.mark.parametrize("kind", SHELLS)
@@ -343,13 +344,7 @@ def test_deep_project_sees_markers_far_above(kind, traced, tmp_path):
     shell.cd(os.path.join(proj, "src", "a"))
     assert active_env(shell) == env
     for where in (levels[0], levels[DEPTH // 2], proj):
-        marker = os.path.join(where, detect.DISABLE_MARKER)
-        touch(marker)
-        prompt(shell)
-        assert active_env(shell) is None, "%s not seen at the next prompt" % marker
-        os.remove(marker)
-        prompt(shell)
-        assert active_env(shell) == env
+        assert_marker_seen_at_the_next_prompt(shell, where, env)
 
 
 def test_names_looked_up_by_directory_handle_match_full_paths(tmp_path, monkeypatch):

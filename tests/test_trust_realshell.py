@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import require_shell
+from conftest import require_shell, require_tool
 from realshell import AUTOENV, BASE_PATH, make_venv, quote_for
 from test_trust import git
 
@@ -116,8 +116,9 @@ def nobody_base():
 
     if os.geteuid() != 0:
         pytest.skip("already unprivileged: the tests above run as this user")
-    if not shutil.which("setpriv") or not os.access(SYSTEM_PYTHON, os.X_OK):
-        pytest.skip("needs setpriv and %s to run a shell as nobody" % SYSTEM_PYTHON)
+    # Both are needed to run a shell as nobody.
+    require_tool("setpriv")
+    require_tool("python3", SYSTEM_PYTHON)
     base = tempfile.mkdtemp(prefix="autoenv-nobody-")
     os.chmod(base, 0o755)
     yield base
