@@ -30,6 +30,20 @@ else
     set -g __autoenv_can_compare 0
 end
 
+# __autoenv_has_watched DIR: whether DIR holds any watched name.  One `test`
+# built once from the names: a loop over them costs fish more than the stat
+# calls it makes, on every directory a cd walks.
+function __autoenv_define_has_watched
+    set -l expression
+    for name in $__autoenv_names
+        set -l path '"$argv[1]"'(builtin string escape -- /$name)
+        set -a expression -o -e $path -o -L $path
+    end
+    builtin printf '%s\n' "function __autoenv_has_watched; builtin test $expression[2..-1]; end" | builtin source
+end
+__autoenv_define_has_watched
+builtin functions -e __autoenv_define_has_watched
+
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 function __autoenv_fresh
     builtin test "$__autoenv_ready" = 1 -a "$__autoenv_can_compare" = 1; or return 1
@@ -66,11 +80,7 @@ function __autoenv_fresh
             end
             break
         end
-        for name in $__autoenv_names
-            if builtin test -e "$dir/$name"; or builtin test -L "$dir/$name"
-                return 1
-            end
-        end
+        __autoenv_has_watched $dir; and return 1
         set -a below $dir
         if builtin test "$dir" = / -o -z "$dir"
             builtin test -z "$__autoenv_key"; or return 1

@@ -352,3 +352,27 @@ def test_user_functions_shadowing_builtins_change_nothing(fish, proj, tmp_path):
     assert_active(fish.state(), proj)
     fish.cd(str(tmp_path))
     assert_inactive(fish.state())
+
+
+@pytest.mark.parametrize("how", ["file", "dir", "dangling symlink"])
+def test_the_compiled_name_test_sees_every_watched_name(spawn, tmp_path, how):
+    """A cd walk tests all names of a directory in one compiled `test`: each one still counts."""
+    from autoenv.detect import WATCHED_NAMES
+
+    fish = spawn("fish", env={"AUTOENV_CREATE": "0"})
+    plain = tmp_path / "plain 'x' $y"
+    (plain / "quiet").mkdir(parents=True)
+    (plain / "quiet" / "pyproject.toml.bak").write_text("")
+    for name in WATCHED_NAMES:
+        target = plain / ("with " + name)
+        target.mkdir()
+        if how == "file":
+            (target / name).write_text("")
+        elif how == "dir":
+            (target / name).mkdir()
+        else:
+            os.symlink(str(tmp_path / "nowhere"), str(target / name))
+        said = fish.run("__autoenv_has_watched %s; echo has=$status" % quote_for("fish", str(target)))
+        assert "has=0" in said, "%s (%s) was not seen" % (name, how)
+    said = fish.run("__autoenv_has_watched %s; echo has=$status" % quote_for("fish", str(plain / "quiet")))
+    assert "has=1" in said
