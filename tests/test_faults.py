@@ -367,3 +367,53 @@ sys.exit(_run_hook.main())
     assert autoenv_lines(shell.cd(str(project.parent / "outside"))) == []
     assert autoenv_lines(shell.cd(str(project))) == []
     assert shell.state()["VIRTUAL_ENV"] == os.path.join(str(project), ".venv")
+
+
+# ---------------------------------------------------------------- PowerShell (no pwsh here: parsed)
+
+def test_pwsh_helper_output_without_any_stamp_parses(tmp_path):
+    import io
+    import re
+
+    from autoenv import hook
+    from test_quote_fish_pwsh import decode_pwsh, parse_errors
+
+    root = tmp_path / "it's proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("")
+    make_venv(str(root / ".venv"))
+    environ = {"PATH": BASE_PATH, "HOME": str(tmp_path), "AUTOENV_CREATE": "0",
+               **blocked_dirs(tmp_path, temp_too=True)}
+    out, err = io.StringIO(), io.StringIO()
+    assert hook.run(["pwsh", "4242", str(root)], environ=environ, out=out, err=err) == 0
+    text = out.getvalue()
+    assert parse_errors(text) == [] and err.getvalue() == ""
+    warning = re.search(r"^__autoenv_warn_once (.*)$", text, re.M)
+    assert decode_pwsh(warning.group(1)).startswith("autoenv: cannot write a stamp file (")
+    assert "$global:__autoenv_stamp = ''" in text.splitlines()
+    assert "$global:__autoenv_below = [string[]]@()" in text.splitlines()
+    assert "$global:__autoenv_above = [string[]]@()" in text.splitlines()
+    assert "$env:VIRTUAL_ENV = " in text
+
+
+@pytest.mark.parametrize("kind", ["bash", "zsh", "fish", "pwsh"])
+def test_every_snippet_mirrors_the_fault_handling(kind):
+    """What the real-shell tests above check in bash, zsh and fish, written the same way in
+    each snippet (pwsh cannot run here): no second line for exit 70, a warning said once,
+    and an empty stamp meaning "the answer holds until the next cd"."""
+    import re
+
+    text = init.render_init(kind)
+    quiet_for_70 = {"bash": "elif [[ $code != 70 ]]; then", "zsh": "elif (( code != 70 )); then",
+                    "fish": "else if builtin test $code != 70", "pwsh": "} elseif ($exit -ne 70) {"}[kind]
+    assert quiet_for_70 in text
+    assert re.search(r"^(function (global:)?)?__autoenv_warn_once\b", text, re.M)
+    empty_stamp = {"bash": "[[ -n $__autoenv_stamp ]] || \\builtin return 1",
+                   "zsh": "[[ -n $__autoenv_stamp ]] || return 1",
+                   "fish": 'builtin test -n "$__autoenv_stamp"; or return 1',
+                   "pwsh": "if (-not $stamp) { return ($here -ceq $global:__autoenv_pwd) }"}[kind]
+    assert empty_stamp in text
+    if kind == "pwsh":
+        from test_quote_fish_pwsh import parse_errors
+
+        assert parse_errors(text) == []
