@@ -95,16 +95,55 @@ def test_check_resolves_the_env_once_and_answers_as_before(places, tmp_path, mon
     link = tmp_path / "link"
     link.symlink_to(proj)
     calls = []
-    real_realpath = os.path.realpath
+    real_path = trust.real_path
 
-    def counting(path, *args, **kwargs):
+    def counting(path):
         calls.append(path)
-        return real_realpath(path, *args, **kwargs)
+        return real_path(path)
 
-    monkeypatch.setattr(os.path, "realpath", counting)
+    monkeypatch.setattr(trust, "real_path", counting)
     finding = type("F", (), {})()
     finding.env = os.path.join(str(link), ".venv")
     assert trust.check(finding, environ) is None
     assert calls == [finding.env]
     trust.record(env, trust.DENY, environ)
     assert "you denied it" in trust.check(finding, environ)
+
+
+HOSTILE = "a'\"; $(x) \n\t\x1b èрт🚒 \udcff"
+
+
+@pytest.mark.parametrize("case", ["plain", "linked-parent", "link-chain", "relative-dotdot", "missing",
+                                  "missing-under-link", "file", "hostile", "deep", "root"])
+def test_real_path_is_realpath(tmp_path, case):
+    base = tmp_path / "base"
+    target = base / "target" / "inner"
+    target.mkdir(parents=True)
+    (target / "f").write_text("")
+    (tmp_path / "l1").symlink_to(base)
+    (tmp_path / "l2").symlink_to(tmp_path / "l1")
+    (base / "up").symlink_to("target/inner/../inner/..")
+    hostile = tmp_path / os.fsdecode(os.fsencode(HOSTILE))
+    hostile.mkdir()
+    (hostile / "link").symlink_to(target)
+    deep = tmp_path.joinpath(*["d%02d" % i for i in range(45)])
+    deep.mkdir(parents=True)
+    path = {
+        "plain": target,
+        "linked-parent": tmp_path / "l1" / "target" / "inner",
+        "link-chain": tmp_path / "l2" / "target" / "inner" / "f",
+        "relative-dotdot": base / "up" / "inner",
+        "missing": base / "nothing" / "here",
+        "missing-under-link": tmp_path / "l2" / "nothing",
+        "file": target / "f",
+        "hostile": hostile / "link",
+        "deep": deep,
+        "root": "/",
+    }[case]
+    expected = os.path.realpath(str(path))
+    assert trust.real_path(str(path)) == expected
+    if trust._BY_PROC_FD and not case.startswith("missing"):
+        # An existing path is answered by the kernel, without realpath's walk.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(os.path, "realpath", None)
+            assert trust.real_path(str(path)) == expected
