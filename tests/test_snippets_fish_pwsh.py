@@ -308,7 +308,7 @@ def test_every_shell_is_one_snippet_and_one_renderer():
 
 def test_a_fifth_shell_needs_only_a_renderer(tmp_path):
     """The helper speaks only the renderer interface: a toy shell gets a full plan."""
-    from autoenv.render.base import Shell
+    from autoenv.render import Shell
 
     class Toy(Shell):
         name = "toy"

@@ -1,6 +1,6 @@
 """fish: single-quoted words, PATH as a list, ``set -g``/``set -gx`` scopes."""
 
-from autoenv.render.base import Shell
+from autoenv.render import Shell
 
 # Spelled outside the quotes, so every rendered value is one line of text.
 _CONTROL_NAMES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}

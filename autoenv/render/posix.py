@@ -2,7 +2,7 @@
 
 import os
 
-from autoenv.render.base import Shell
+from autoenv.render import Shell
 
 _SAFE = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

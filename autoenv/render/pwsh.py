@@ -1,6 +1,6 @@
 """PowerShell 7: verbatim strings, ``$env:`` variables, PATH joined with the platform separator."""
 
-from autoenv.render.base import Shell
+from autoenv.render import Shell
 
 # PowerShell ends a single-quoted string at any of these, not only at U+0027;
 # inside one, two in a row stand for the second.
