@@ -76,6 +76,12 @@ main() {
     install_shells
     dev_venv
     tools_venv
+    # Test trees live in a temp dir of their own: a busy /tmp on a project's
+    # path would make the shells re-ask the helper, which tests count.
+    TMPDIR="${AUTOENV_TEST_TMPDIR:-/var/tmp/autoenv-tests-$(id -u)}"
+    # Sticky and world-writable like /tmp: some tests run shells as another user.
+    mkdir -p "$TMPDIR" && chmod 1777 "$TMPDIR" || exit 1
+    export TMPDIR
     .venv/bin/python -m pytest "$@"
     status=$?
     [ "$status" -eq 0 ] || exit "$status"
