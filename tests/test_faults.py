@@ -54,7 +54,7 @@ def lines_of(printed):
 
 
 def autoenv_lines(printed):
-    return [line for line in lines_of(printed) if "autoenv" in line]
+    return [line for line in lines_of(printed) if "autoenv:" in line]
 
 
 def assert_untouched(shell):

@@ -518,7 +518,7 @@ def test_env_path_with_path_separator_is_refused_once(kind, spawn, home):
     assert out.count("PATH separator") == 1, out
     assert_inactive(sh.state())
     out = sh.run("true")
-    assert "autoenv" not in out
+    assert "autoenv:" not in out
 
 
 # ---------------------------------------------------------------- the helper gone
