@@ -125,7 +125,9 @@ def traced(home, tmp_path):
         require_shell(kind)
         require_tool("strace")  # counts the processes a shell starts
         log_path = str(tmp_path / ("strace-%s-%d.log" % (kind, len(shells))))
-        prefix = ["strace", "-f", "-qq", "-e", "trace=execve,fork,vfork,clone,clone3",
+        # -s: whole argument strings, so the helper's path is recognised wherever
+        # the checkout lives (strace cuts strings at 32 bytes by default).
+        prefix = ["strace", "-f", "-qq", "-s", "4096", "-e", "trace=execve,fork,vfork,clone,clone3",
                   "-e", "signal=none", "-o", log_path]
         # Creation would take seconds and is another issue's; switched off here.
         shell = InteractiveShell(kind, home, prefix=prefix, env={"AUTOENV_CREATE": "0"}, timeout=40)
