@@ -1,12 +1,8 @@
 """Creation on first entry, in real interactive shells (bash, zsh, fish)."""
 
 import os
-import shutil
-import signal
-import subprocess
 import time
 
-import pexpect
 import pytest
 
 from realshell import AUTOENV, InteractiveShell, quote_for

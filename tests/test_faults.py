@@ -7,28 +7,16 @@ missing, crashing or slow helper where a test needs one.
 """
 
 import os
-import signal
 import sys
 
 import pytest
 
 from autoenv import init
 from autoenv.render import get as get_renderer
-from realshell import BASE_PATH, InteractiveShell, make_venv, quote_for
-from conftest import require_shell
+from realshell import BASE_PATH, make_venv, quote_for
 
 SHELLS = ["bash", "zsh", "fish"]
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture
-def project(tmp_path):
-    root = tmp_path / "proj"
-    (root / "sub").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
-    make_venv(str(root / ".venv"))
-    (tmp_path / "outside").mkdir()
-    return root
 
 
 def shell_with_helper(spawn, kind, home, helper=None, python=None, env=None):

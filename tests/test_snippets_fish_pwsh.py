@@ -13,8 +13,6 @@ import os
 import re
 import subprocess
 
-import pytest
-
 from autoenv import detect, hook, render
 from autoenv.init import render_init, snippet_dir
 from conftest import require_shell

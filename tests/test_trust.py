@@ -14,7 +14,6 @@ import subprocess
 import pytest
 
 from autoenv import detect, hook, trust
-from realshell import make_venv
 
 OTHER_UID = 65534  # nobody
 OTHER_GID = 65534
