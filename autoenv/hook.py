@@ -34,10 +34,20 @@ def stamp_dirs(environ):
     if not (cache and os.path.isabs(cache)):
         cache = os.path.join(os.path.expanduser("~"), ".cache")
     dirs.append(os.path.join(cache, "autoenv", "stamps"))
+    shared = shared_temp_stamp_dir(environ)
+    if shared:
+        dirs.append(shared)
+    return dirs
+
+
+def shared_temp_stamp_dir(environ):
+    """The last resort, in a temp dir others write to too; None where files
+    have no owners to check (Windows)."""
+    if not hasattr(os, "getuid"):
+        return None
     temp = environ.get("TMPDIR")
     temp = temp if temp and os.path.isabs(temp) else "/tmp"
-    dirs.append(os.path.join(temp, "autoenv-%d" % os.getuid()))
-    return dirs
+    return os.path.join(temp, "autoenv-%d" % os.getuid())
 
 
 def stamp_path(environ, pid):
@@ -52,11 +62,11 @@ def place_stamp(environ, pid, when_ns):
     no stamp and asks again only at the next cd, not at every prompt.
     """
     failures = []
-    dirs = stamp_dirs(environ)
-    for directory in dirs:
+    shared = shared_temp_stamp_dir(environ)
+    for directory in stamp_dirs(environ):
         path = os.path.join(directory, "%s.stamp" % pid)
         try:
-            if directory == dirs[-1]:
+            if directory == shared:
                 make_private_dir(directory)
             write_stamp(path, when_ns)
             return path, None
