@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 from realshell import AUTOENV, BASE_PATH, make_venv, quote_for
-from test_others import ref_pipenv_env_name, ref_poetry_env_name
+from test_others import ref_hatch_env, ref_pdm_prefix, ref_pipenv_env_name, ref_poetry_env_name
 
 SHELLS = ["bash", "zsh", "fish"]
 
@@ -56,7 +56,7 @@ def src(tmp_path):
 
 @pytest.fixture
 def layout(home, src):
-    """Four projects, each with the env its tool made, where that tool keeps it."""
+    """A project per tool, each with the env its tool made, where that tool keeps it."""
     cache = os.path.join(home, ".cache")
     data = os.path.join(home, ".local", "share")
     projects = {}
@@ -84,12 +84,29 @@ def layout(home, src):
     wrapped = os.path.join(src, "wrapped")
     write(os.path.join(wrapped, ".venv"), "wrapped-env\n")
     projects[".venv file"] = (wrapped, make_venv(os.path.join(home, ".virtualenvs", "wrapped-env")))
+
+    # pdm's central venvs (no .pdm-python): <location>/<dir name>-<hash>-<suffix>.
+    pdm = os.path.join(src, "pdm app")
+    write(os.path.join(pdm, "pyproject.toml"), '[project]\nname = "pdm-app"\n')
+    write(os.path.join(pdm, "pdm.lock"))
+    projects["pdm"] = (pdm, make_venv(os.path.join(data, "pdm", "venvs", ref_pdm_prefix(pdm) + "3.11")))
+
+    hatch = os.path.join(src, "hatch-app")
+    write(os.path.join(hatch, "pyproject.toml"), '[project]\nname = "Hatch_App"\nversion = "1"\n')
+    projects["hatch"] = (hatch, make_venv(ref_hatch_env(os.path.join(data, "hatch", "env", "virtual"),
+                                                          "Hatch_App", hatch)))
+
+    # The shell sets UV_PROJECT_ENVIRONMENT=uv-env (relative to each project root).
+    uv = os.path.join(src, "uv-app")
+    write(os.path.join(uv, "pyproject.toml"), '[project]\nname = "uv-app"\n')
+    write(os.path.join(uv, "uv.lock"))
+    projects["uv"] = (uv, make_venv(os.path.join(uv, "uv-env")))
     return projects
 
 
 @pytest.mark.parametrize("kind", SHELLS)
 def test_tool_envs_activate_and_nothing_is_created(spawn, home, layout, kind):
-    shell = spawn(kind, env={"PYENV_ROOT": os.path.join(home, ".pyenv")})
+    shell = spawn(kind, env={"PYENV_ROOT": os.path.join(home, ".pyenv"), "UV_PROJECT_ENVIRONMENT": "uv-env"})
     for tool, (root, env) in layout.items():
         shell.cd(root)
         assert_active(shell.state(), env)
@@ -100,8 +117,8 @@ def test_tool_envs_activate_and_nothing_is_created(spawn, home, layout, kind):
         if tool != ".venv file":
             assert not os.path.lexists(os.path.join(root, ".venv")), tool
         assert not [name for name in os.listdir(root) if name.startswith(".autoenv-build")]
-    status = shell.run(quote_for(kind, AUTOENV) + " status")
-    assert "(.venv file)" in status and "wrapped-env" in status
+        status = shell.run(quote_for(kind, AUTOENV) + " status")
+        assert "env:        %s (%s)" % (env, tool) in status, status
     shell.cd(home)
     assert_inactive(shell.state())
 
