@@ -130,16 +130,26 @@ class InteractiveShell:
 
     def run(self, line, timeout=None):
         """Send one line and return what the shell printed before the next prompt."""
+        self.send(line)
+        return self.wait(timeout)
+
+    def send(self, line):
+        """Send one line without waiting (to drive several shells at once); then wait()."""
         self.child.sendline(line)
+        self._pending = line
+
+    def wait(self, timeout=None):
+        """What the shell printed for the line sent last, once its next prompt is up."""
         timeout = timeout if timeout is not None else -1
         if self.kind == "fish":
+            # fish redraws its prompt at every key: wait for the command to start first.
             self.child.expect_exact(self.started_marker, timeout=timeout)
         self.child.expect_exact(self.token, timeout=timeout)
         output = self.child.before
         if self.kind == "fish":
             # fish's mark for output without a final newline, and the line it clears.
             output = re.sub("\u23ce *\r", "", output)
-        self.transcript.append((line, output))
+        self.transcript.append((self._pending, output))
         # Drop the echoed command line.
         first, _, rest = output.partition("\n")
         return rest.replace("\r\n", "\n").replace("\r", "")

@@ -57,7 +57,7 @@ def test_first_entry_creates_and_activates(start, tmp_path, kind, marker):
     assert leftovers(root) == []
 
 
-@pytest.mark.parametrize("kind", ["bash", "zsh"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_python_version_chooses_between_installed(start, tmp_path, kind):
     versions = {prefix: pyenv_version(prefix) for prefix in ("3.10", "3.12")}
     shell = start(kind)
@@ -71,7 +71,7 @@ def test_python_version_chooses_between_installed(start, tmp_path, kind):
         assert shell.run("python -c 'import sys; print(sys.version.split()[0])'").split()[0] == version
 
 
-@pytest.mark.parametrize("kind", ["bash", "zsh"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_home_directory_with_stray_requirements_gets_no_env(start, home, kind):
     with open(os.path.join(home, "requirements.txt"), "w") as handle:
         handle.write("requests\n")
@@ -84,7 +84,7 @@ def test_home_directory_with_stray_requirements_gets_no_env(start, home, kind):
     assert not os.path.exists(os.path.join(home, ".venv"))
 
 
-@pytest.mark.parametrize("kind", ["bash", "zsh"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_nested_project_reuses_enclosing_env_and_create_makes_one_on_purpose(start, tmp_path, kind):
     outer = project(str(tmp_path / "outer"))
     inner = project(os.path.join(outer, "examples", "demo"))
@@ -102,17 +102,14 @@ def test_nested_project_reuses_enclosing_env_and_create_makes_one_on_purpose(sta
     assert_active(shell.state(), os.path.join(inner, ".venv"))
 
 
-@pytest.mark.parametrize("kind", ["bash", "zsh"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_two_shells_entering_at_once_make_one_env_both_active(start, tmp_path, kind):
     root = project(str(tmp_path / "proj"))
     first, second = start(kind), start(kind)
     line = "cd %s" % quote_for(kind, root)
-    first.child.sendline(line)
-    second.child.sendline(line)
-    printed = ""
-    for shell in (first, second):
-        shell.child.expect_exact(shell.token, timeout=60)
-        printed += shell.child.before
+    first.send(line)
+    second.send(line)
+    printed = first.wait(timeout=60) + second.wait(timeout=60)
     env = os.path.join(root, ".venv")
     assert printed.count("autoenv: creating .venv") == 1, printed
     assert_active(first.state(), env)
@@ -171,7 +168,7 @@ def test_ctrl_c_during_creation_prompt_back_nothing_half_built(start, tmp_path, 
     assert_active(shell.state(), os.path.join(root, ".venv"))
 
 
-@pytest.mark.parametrize("kind", ["bash", "zsh"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_broken_base_interpreter_not_activated_then_recreated(start, tmp_path, kind):
     from test_create import broken_env
 
@@ -188,7 +185,7 @@ def test_broken_base_interpreter_not_activated_then_recreated(start, tmp_path, k
     assert env_python_version(env) == version
 
 
-@pytest.mark.parametrize("kind", ["bash", "zsh"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_bad_config_one_line_and_defaults(start, home, tmp_path, kind):
     config = os.path.join(home, ".config", "autoenv", "config.toml")
     os.makedirs(os.path.dirname(config))
@@ -202,7 +199,7 @@ def test_bad_config_one_line_and_defaults(start, home, tmp_path, kind):
     assert_active(shell.state(), os.path.join(root, ".venv"))
 
 
-@pytest.mark.parametrize("kind", ["bash", "zsh"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_creation_switched_off(start, home, tmp_path, kind):
     root = project(str(tmp_path / "proj"))
     shell = start(kind, AUTOENV_CREATE="0")
