@@ -61,3 +61,18 @@ def spawn(home):
     yield start
     for shell in shells:
         shell.close()
+
+
+@pytest.fixture
+def helper_places(tmp_path):
+    """(project, its env, a dir outside it, a clean environ) for running the helper directly."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    env = make_venv(str(proj / ".venv"))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+               "XDG_RUNTIME_DIR": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"),
+               "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    return str(proj), env, str(outside), environ

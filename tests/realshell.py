@@ -21,6 +21,8 @@ import pexpect
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AUTOENV = os.path.join(os.path.dirname(sys.executable), "autoenv")
+# The script the snippets start on a directory change.
+HELPER = os.path.join(REPO, "autoenv", "_run_hook.py")
 DUMP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dump_state.py")
 BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
 

@@ -11,22 +11,8 @@ import sys
 import pytest
 
 from autoenv import create, hook, trust
-from realshell import make_venv
+from realshell import HELPER
 
-HELPER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "autoenv", "_run_hook.py")
-
-
-@pytest.fixture
-def places(tmp_path):
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    (proj / "pyproject.toml").write_text("[project]\nname = 'p'\n")
-    env = make_venv(str(proj / ".venv"))
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path),
-               "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    return str(proj), env, str(outside), environ
 
 
 def run_helper(pwd, environ):
@@ -39,23 +25,23 @@ def run_helper(pwd, environ):
     return modules, result.stdout
 
 
-def test_interrupt_marker_has_one_definition(places):
-    _, _, _, environ = places
+def test_interrupt_marker_has_one_definition(helper_places):
+    _, _, _, environ = helper_places
     assert create._interrupt_marker(environ) == hook.interrupt_marker(environ)
     assert hook.interrupt_marker(environ) == os.path.join(
         environ["XDG_CACHE_HOME"], "autoenv", "interrupted", str(os.getpgrp()))
 
 
 @pytest.mark.parametrize("where", ["project", "outside"])
-def test_no_creation_module_without_an_interrupt_marker(places, where):
-    proj, _, outside, environ = places
+def test_no_creation_module_without_an_interrupt_marker(helper_places, where):
+    proj, _, outside, environ = helper_places
     modules, stdout = run_helper(proj if where == "project" else outside, environ)
     assert ("export VIRTUAL_ENV=" in stdout) == (where == "project")
     assert "autoenv.hook" in modules and "autoenv.create" not in modules
 
 
-def test_marker_still_forgotten_after_leaving_the_project(places):
-    proj, _, outside, environ = places
+def test_marker_still_forgotten_after_leaving_the_project(helper_places):
+    proj, _, outside, environ = helper_places
     create._remember_interrupt(proj, environ)
     marker = hook.interrupt_marker(environ)
     assert os.path.exists(marker)
@@ -90,8 +76,8 @@ def test_find_repository_sees_what_stat_sees(tmp_path, kind):
         assert found == expected
 
 
-def test_check_resolves_the_env_once_and_answers_as_before(places, tmp_path, monkeypatch):
-    proj, env, _, environ = places
+def test_check_resolves_the_env_once_and_answers_as_before(helper_places, tmp_path, monkeypatch):
+    proj, env, _, environ = helper_places
     link = tmp_path / "link"
     link.symlink_to(proj)
     calls = []

@@ -10,9 +10,8 @@ import sys
 
 import pytest
 
-from realshell import make_venv
+from realshell import HELPER
 
-HELPER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "autoenv", "_run_hook.py")
 # Heavy or needless on a prompt: third-party libraries and stdlib modules the
 # decision does not need.
 FORBIDDEN = {"click", "psutil", "tomllib", "tomli", "packaging", "pathlib", "re", "json",
@@ -36,22 +35,8 @@ def imported_modules(pwd, environ, shell):
     return modules, result.stdout
 
 
-@pytest.fixture
-def tree(tmp_path):
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    (proj / "pyproject.toml").write_text("[project]\nname = 'p'\n")
-    env = make_venv(str(proj / ".venv"))
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-               "XDG_RUNTIME_DIR": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"),
-               "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
-    return str(proj), env, str(outside), environ
-
-
-def cases(tree):
-    proj, env, outside, environ = tree
+def cases(places):
+    proj, env, outside, environ = places
     active = dict(environ, VIRTUAL_ENV=env, _AUTOENV_ENV=env, VIRTUAL_ENV_PROMPT="proj",
                   PATH=os.path.join(env, "bin") + ":" + environ["PATH"])
     return {
@@ -64,8 +49,8 @@ def cases(tree):
 
 @pytest.mark.parametrize("case", ["activate", "subdirectory-unchanged", "deactivate", "no-project"])
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
-def test_helper_imports_only_the_standard_library(tree, case, shell):
-    pwd, environ, expected_output = cases(tree)[case]
+def test_helper_imports_only_the_standard_library(helper_places, case, shell):
+    pwd, environ, expected_output = cases(helper_places)[case]
     modules, stdout = imported_modules(pwd, environ, shell)
     assert expected_output in stdout  # the case really took the path it is named for
     assert not modules & FORBIDDEN, sorted(modules & FORBIDDEN)
