@@ -1,4 +1,5 @@
-"""Script the shell snippets start on a directory change.
+"""Script the shell snippets start on a directory change (and, with
+``--serve``, the server that answers a shell's later changes: ``serve``).
 
 Run as a file with ``python -I -S`` (no site, no user paths), so it puts the
 directory holding the ``autoenv`` package on sys.path itself.
@@ -21,6 +22,10 @@ def one_line(exc):
 def main():
     try:
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        if sys.argv[1:2] == ["--serve"]:
+            from autoenv import serve
+
+            return serve.main(sys.argv[2:])
         from autoenv.hook import run
 
         return run(sys.argv[1:])

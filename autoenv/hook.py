@@ -23,6 +23,12 @@ SAVED_PYTHONHOME_VAR = "_AUTOENV_PYTHONHOME"
 STAMP_MARGIN_NS = 50_000_000
 
 
+class NeedsProcess(Exception):
+    """Raised when serving (see ``serve``): this answer may build an env or
+    print to the terminal, which a helper of its own does, in the foreground
+    where Ctrl-C reaches it."""
+
+
 def stamp_dirs(environ):
     """Where the shells' stamps may go, best first: the runtime dir, the cache,
     then a private dir in the temp dir for when neither can be written."""
@@ -168,7 +174,7 @@ def path_problem(env):
     return None
 
 
-def decide(finding, environ, err=None, may_create=True):
+def decide(finding, environ, err=None, may_create=True, serving=False):
     """Fill in ``finding.env`` with the env this directory should have active.
 
     The order: an env that exists (in the project, then where the project's
@@ -187,6 +193,8 @@ def decide(finding, environ, err=None, may_create=True):
             finding.problems.append(reason)
             finding.env = None
     elif finding.root and may_create and not finding.foreign:
+        if serving:
+            raise NeedsProcess("may create an env")
         from autoenv import create
 
         created = create.maybe_create(finding, environ, err)
@@ -197,6 +205,9 @@ def decide(finding, environ, err=None, may_create=True):
         if problem:
             finding.problems.append("autoenv: not activating %s: %s" % (finding.env, problem))
             finding.env = None
+    if may_create and serving and _any_interrupt_remembered(environ):
+        # Remembered per process group, which a server does not share with its shell.
+        raise NeedsProcess("an interrupted build is remembered")
     if may_create and _interrupt_remembered(environ):
         from autoenv import create
 
@@ -213,6 +224,13 @@ def interrupt_marker(environ):
     if not (cache and os.path.isabs(cache)):
         cache = os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".cache")
     return os.path.join(cache, "autoenv", "interrupted", str(os.getpgrp()))
+
+
+def _any_interrupt_remembered(environ):
+    try:
+        return bool(os.listdir(os.path.dirname(interrupt_marker(environ))))
+    except OSError:
+        return False
 
 
 def _interrupt_remembered(environ):
@@ -279,18 +297,34 @@ def add_cache_state(plan, finding, stamp):
 
 
 def run(argv, environ=None, out=None, err=None):
+    """``SHELL PID PWD [serve]``: print the edits; with ``serve`` (the shell has
+    no server yet), also start one and tell the shell how to reach it."""
     environ = os.environ if environ is None else environ
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
-    if len(argv) != 3:
-        err.write("usage: _run_hook.py SHELL PID PWD\n")
+    if len(argv) not in (3, 4) or argv[3:] not in ([], ["serve"]):
+        err.write("usage: _run_hook.py SHELL PID PWD [serve]\n")
         return 2
-    shell_name, pid, pwd = argv
+    shell_name, pid, pwd = argv[:3]
     from autoenv import render
 
     shell = render.get(shell_name)
+    plan, stamp = answer(shell, pid, pwd, environ, err)
+    if argv[3:] == ["serve"] and stamp:
+        from autoenv import serve
+
+        plan.add(serve.start(shell, pid, os.path.dirname(stamp), environ))
+    out.write(plan.text())
+    return 0
+
+
+def answer(shell, pid, pwd, environ, err, serving=False):
+    """The plan for the shell in ``pwd``, and the stamp written for it (or "").
+
+    ``serving``: raise NeedsProcess rather than build an env or print.
+    """
     started = time.time_ns() - STAMP_MARGIN_NS
-    finding = decide(detect.scan(pwd), environ, err)
+    finding = decide(detect.scan(pwd), environ, err, serving=serving)
     plan = plan_edits(shell, finding, environ)
     stamp, failure = place_stamp(environ, pid, started)
     if failure:
@@ -300,12 +334,11 @@ def run(argv, environ=None, out=None, err=None):
         plan.add(shell.call("__autoenv_warn_once", "autoenv: cannot write a stamp file (%s); this shell checks "
                             "for changes only at cd" % printable(failure)))
     add_cache_state(plan, finding, stamp or "")
-    say_once(finding.problems, stamp, err)
-    out.write(plan.text())
-    return 0
+    say_once(finding.problems, stamp, err, serving)
+    return plan, stamp or ""
 
 
-def say_once(problems, stamp, err):
+def say_once(problems, stamp, err, serving=False):
     """Print the problems unless this shell was told exactly these on its last run.
 
     The helper may run again without the user moving (a dir changed, an extra
@@ -314,6 +347,8 @@ def say_once(problems, stamp, err):
     """
     text = "".join(problem + "\n" for problem in problems)
     if not stamp:
+        if text and serving:
+            raise NeedsProcess("has something to say")
         err.write(text)
         return
     said_path = stamp[:-len(".stamp")] + ".said" if stamp.endswith(".stamp") else stamp + ".said"
@@ -329,6 +364,8 @@ def say_once(problems, stamp, err):
                 return
     except (OSError, ValueError):
         pass
+    if serving:
+        raise NeedsProcess("has something to say")
     err.write(text)
     try:
         with open(said_path, "w", encoding="utf-8", errors="surrogateescape") as handle:

@@ -3,7 +3,7 @@
 import os
 import sys
 
-from autoenv import detect, render
+from autoenv import detect, render, serve
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -39,5 +39,6 @@ def render_init(shell_name):
             "PYTHON": helper_python(),
             "HELPER": helper_path(),
             "NAMES": list(detect.WATCHED_NAMES),
+            "FORWARDED": list(serve.FORWARDED),
         },
     )

@@ -4,6 +4,7 @@
 __autoenv_python=@PYTHON@
 __autoenv_helper=@HELPER@
 __autoenv_names=(@NAMES@)
+__autoenv_forwarded=(@FORWARDED@)
 
 # State between helper runs.  The helper proves what an answer depends on; the
 # shell re-checks that with builtin tests only, so an unchanged prompt or a cd
@@ -24,6 +25,15 @@ __autoenv_prompt_text=${__autoenv_prompt_text-}
 __autoenv_prompt_raw=${__autoenv_prompt_raw-}
 __autoenv_prompt_sig=${__autoenv_prompt_sig-}
 __autoenv_sig_now=
+# The server (autoenv/serve.py) this shell asks in place of starting a helper;
+# kept when this file is sourced again, since it goes on serving.
+__autoenv_serve_dir=${__autoenv_serve_dir-}
+__autoenv_serve_pid=${__autoenv_serve_pid-}
+__autoenv_serve_request=${__autoenv_serve_request-}
+__autoenv_serve_reply=${__autoenv_serve_reply-}
+__autoenv_serve_serial=${__autoenv_serve_serial-0}
+__autoenv_serve_starts=${__autoenv_serve_starts-0}
+__autoenv_forwarded_now=()
 
 # __autoenv_has_watched DIR: whether DIR holds any watched name.  One [[ ]]
 # built once from the names (through printf %q): a loop over the names costs
@@ -37,6 +47,67 @@ __autoenv_define_has_watched() {
   \builtin eval "__autoenv_has_watched() { [[ ${code# || } ]]; }"
 }
 __autoenv_define_has_watched
+
+# __autoenv_list_forwarded: the names of the variables the server is sent
+# (those with a prefix in __autoenv_forwarded) into __autoenv_forwarded_now.
+__autoenv_define_list_forwarded() {
+  local prefix code=
+  for prefix in "${__autoenv_forwarded[@]}"; do
+    [[ $prefix =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] && code+=" \${!${prefix}@}"
+  done
+  \builtin eval "__autoenv_list_forwarded() { __autoenv_forwarded_now=(${code}); }"
+}
+__autoenv_define_list_forwarded
+
+# Called from the helper's output: the server it started listens on DIR.
+# Both FIFOs are opened for reading and writing, so no open or write waits on
+# the server.  ${name@a} (export flags) needs bash 4.4.
+__autoenv_serve_open() {
+  __autoenv_serve_close
+  { \builtin exec {__autoenv_serve_request}<>"$1/request" {__autoenv_serve_reply}<>"$1/reply"; } 2>/dev/null ||
+    { __autoenv_serve_close; \builtin return 0; }
+  __autoenv_serve_dir=$1
+  __autoenv_serve_pid=$2
+}
+
+__autoenv_serve_close() {
+  [[ -z $__autoenv_serve_request ]] || \builtin exec {__autoenv_serve_request}>&-
+  [[ -z $__autoenv_serve_reply ]] || \builtin exec {__autoenv_serve_reply}>&-
+  __autoenv_serve_request=
+  __autoenv_serve_reply=
+  __autoenv_serve_dir=
+  __autoenv_serve_pid=
+}
+
+# Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
+# must run instead (no server, or it handed the request back).  A server that
+# is gone or silent is forgotten; the next helper run starts another.
+__autoenv_serve_ask() {
+  [[ -n $__autoenv_serve_dir && ${AUTOENV_SERVE-} != 0 ]] || \builtin return 1
+  if [[ ! -p $__autoenv_serve_dir/reply ]] || ! \builtin kill -0 "$__autoenv_serve_pid" 2>/dev/null; then
+    __autoenv_serve_close
+    \builtin return 1
+  fi
+  local name reply
+  local -a pairs=()
+  __autoenv_list_forwarded
+  for name in "${__autoenv_forwarded_now[@]}"; do
+    [[ ${!name@a} != *x* ]] || pairs+=("$name=${!name}")
+  done
+  __autoenv_serve_serial=$((__autoenv_serve_serial + 1))
+  \builtin printf '%s\0' "$__autoenv_serve_serial" "$PWD" "${pairs[@]}" . >&"$__autoenv_serve_request" ||
+    { __autoenv_serve_close; \builtin return 1; }
+  # A reply to an earlier request that timed out is skipped.
+  while IFS= \builtin read -r -t 2 -u "$__autoenv_serve_reply" reply; do
+    [[ $reply == "$__autoenv_serve_serial "* ]] || \builtin continue
+    [[ $reply == "$__autoenv_serve_serial ok" ]] || \builtin return 1
+    # shellcheck disable=SC1091 # written by the server just now
+    \builtin source "$__autoenv_serve_dir/answer"
+    \builtin return 0
+  done
+  __autoenv_serve_close
+  \builtin return 1
+}
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 __autoenv_fresh() {
@@ -148,13 +219,26 @@ __autoenv_update() {
   __autoenv_ready=1
   __autoenv_pwd=$PWD
   __autoenv_venv=${VIRTUAL_ENV-}
+  local -a serve=()
   if [[ ! -x $__autoenv_python || ! -f $__autoenv_helper ]]; then
     code=127
-  elif [[ $__autoenv_failed == 1 ]]; then
-    # Said once already; stay quiet until it works again.
-    out=$("$__autoenv_python" -I -S "$__autoenv_helper" bash "$$" "$PWD" 2>/dev/null) || code=$?
+  elif __autoenv_serve_ask; then
+    __autoenv_failed=0
+    __autoenv_venv=${VIRTUAL_ENV-}
+    \builtin return 0
   else
-    out=$("$__autoenv_python" -I -S "$__autoenv_helper" bash "$$" "$PWD") || code=$?
+    # No server yet: this run starts one (a few tries per shell at most).
+    if [[ -z $__autoenv_serve_dir && $__autoenv_serve_starts -lt 3 ]] &&
+      (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404 )); then
+      serve=(serve)
+      __autoenv_serve_starts=$((__autoenv_serve_starts + 1))
+    fi
+    if [[ $__autoenv_failed == 1 ]]; then
+      # Said once already; stay quiet until it works again.
+      out=$("$__autoenv_python" -I -S "$__autoenv_helper" bash "$$" "$PWD" "${serve[@]}" 2>/dev/null) || code=$?
+    else
+      out=$("$__autoenv_python" -I -S "$__autoenv_helper" bash "$$" "$PWD" "${serve[@]}") || code=$?
+    fi
   fi
   if [[ $code == 0 ]]; then
     \builtin eval -- "$out"

@@ -4,6 +4,7 @@
 set -g __autoenv_python @PYTHON@
 set -g __autoenv_helper @HELPER@
 set -g __autoenv_names @NAMES@
+set -g __autoenv_forwarded @FORWARDED@
 
 # State between helper runs.  The helper proves what an answer depends on; the
 # shell re-checks that with builtin tests only, so an unchanged prompt or a cd
@@ -21,6 +22,29 @@ set -q __autoenv_warned; or set -g __autoenv_warned
 set -q __autoenv_prompt_text; or set -g __autoenv_prompt_text
 set -q __autoenv_prompt_raw; or set -g __autoenv_prompt_raw
 set -q __autoenv_prompt_off; or set -g __autoenv_prompt_off 0
+# The server (autoenv/serve.py) this shell asks in place of starting a helper;
+# kept when this file is sourced again, since it goes on serving.
+set -q __autoenv_serve_dir; or set -g __autoenv_serve_dir
+set -q __autoenv_serve_pid; or set -g __autoenv_serve_pid
+set -q __autoenv_serve_serial; or set -g __autoenv_serve_serial 0
+set -q __autoenv_serve_starts; or set -g __autoenv_serve_starts 0
+# The names of the variables sent to the server, as one expression; only
+# plain names go in, so it holds no other syntax.
+set -g __autoenv_forwarded_regex '^(?:'(builtin string join '|' -- (builtin string match -r -- '^[A-Za-z_][A-Za-z0-9_]*$' $__autoenv_forwarded))')'
+# fish holds no file open between commands, and opening a FIFO nobody holds
+# waits for ever: the server is asked only when /proc shows it alive, in its
+# channel (test -ef, which an old fish lacks: then fish does without).
+if builtin test -d /proc/self/fd -a / -ef / 2>/dev/null
+    set -g __autoenv_can_serve 1
+else
+    set -g __autoenv_can_serve 0
+end
+# The wait for an answer, in rounds: a read on a FIFO has no timeout in fish
+# and does not stop at Ctrl-C, so fish looks for the server's reply file
+# instead.  A round takes a few microseconds, an answer a millisecond or two;
+# all rounds, about a second here, then fish gives up on the server.
+set -g __autoenv_serve_inner (builtin string split '' -- (builtin string repeat -n 2000 x))
+set -g __autoenv_serve_outer (builtin string split '' -- (builtin string repeat -n 100 x))
 
 # fish learnt `test -nt` late; without it every prompt asks the helper.
 # An existing file is newer than a missing one, and an old fish reports an error.
@@ -146,6 +170,47 @@ function __autoenv_prompt_set
     end
 end
 
+# Called from the helper's output: the server it started listens on DIR.
+function __autoenv_serve_open --argument-names dir pid
+    set -g __autoenv_serve_dir $dir
+    set -g __autoenv_serve_pid $pid
+end
+
+# Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
+# must run instead (no server, or it handed the request back).  A server that
+# is gone is forgotten; the next helper run starts another.
+function __autoenv_serve_ask
+    builtin test -n "$__autoenv_serve_dir" -a "$AUTOENV_SERVE" != 0; or return 1
+    if not builtin test -p $__autoenv_serve_dir/request -a -d /proc/$__autoenv_serve_pid
+        set -g __autoenv_serve_dir
+        set -g __autoenv_serve_pid
+        return 1
+    end
+    # Not in its channel: still starting, or the number went to another process.
+    builtin test /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir 2>/dev/null; or return 1
+    set -l pairs
+    for name in (builtin string match -r -e -- $__autoenv_forwarded_regex (builtin set --names --export))
+        # Quoted, a list is joined the way fish exports it (colons for a path variable).
+        set -a pairs "$name=$$name"
+    end
+    set -g __autoenv_serve_serial (math $__autoenv_serve_serial + 1)
+    builtin printf '%s\0' $__autoenv_serve_serial $PWD $pairs . >$__autoenv_serve_dir/request; or return 1
+    set -l ok $__autoenv_serve_dir/$__autoenv_serve_serial.ok
+    set -l back $__autoenv_serve_dir/$__autoenv_serve_serial.process
+    for outer in $__autoenv_serve_outer
+        for inner in $__autoenv_serve_inner
+            builtin test -e $ok -o -e $back; or continue
+            builtin test -e $ok; or return 1
+            builtin source $__autoenv_serve_dir/answer
+            return 0
+        end
+    end
+    # No answer in about a second: on its own from now on.
+    set -g __autoenv_serve_dir
+    set -g __autoenv_serve_pid
+    return 1
+end
+
 function __autoenv_update
     __autoenv_fresh; and return 0
     # Answered for this directory before the helper starts: if Ctrl-C stops it
@@ -160,11 +225,22 @@ function __autoenv_update
     set -l code 127
     set -l out
     if builtin test -x "$__autoenv_python" -a -f "$__autoenv_helper"
+        if __autoenv_serve_ask
+            set -g __autoenv_failed 0
+            set -g __autoenv_venv "$VIRTUAL_ENV"
+            return 0
+        end
+        # No server yet: this run starts one (a few tries per shell at most).
+        set -l serve
+        if builtin test -z "$__autoenv_serve_dir" -a $__autoenv_can_serve = 1 -a $__autoenv_serve_starts -lt 3
+            set serve serve
+            set -g __autoenv_serve_starts (math $__autoenv_serve_starts + 1)
+        end
         if builtin test "$__autoenv_failed" = 1
             # Said once already; stay quiet until it works again.
-            set out ($__autoenv_python -I -S $__autoenv_helper fish $fish_pid $PWD 2>/dev/null)
+            set out ($__autoenv_python -I -S $__autoenv_helper fish $fish_pid $PWD $serve 2>/dev/null)
         else
-            set out ($__autoenv_python -I -S $__autoenv_helper fish $fish_pid $PWD)
+            set out ($__autoenv_python -I -S $__autoenv_helper fish $fish_pid $PWD $serve)
         end
         set code $status
     end

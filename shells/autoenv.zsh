@@ -5,6 +5,8 @@ typeset -g __autoenv_python=@PYTHON@
 typeset -g __autoenv_helper=@HELPER@
 typeset -ga __autoenv_names
 __autoenv_names=(@NAMES@)
+typeset -ga __autoenv_forwarded
+__autoenv_forwarded=(@FORWARDED@)
 
 # State between helper runs.  The helper proves what an answer depends on; the
 # shell re-checks that with builtin tests only, so an unchanged prompt or a cd
@@ -15,6 +17,11 @@ typeset -g __autoenv_failed=0 __autoenv_warned=${__autoenv_warned-}
 # again), so the prefix is not added twice.
 typeset -g __autoenv_ps1_added=${__autoenv_ps1_added-} __autoenv_prompt_text=${__autoenv_prompt_text-}
 typeset -g __autoenv_prompt_raw=${__autoenv_prompt_raw-} __autoenv_prompt_sig=${__autoenv_prompt_sig-}
+# The server (autoenv/serve.py) this shell asks in place of starting a helper;
+# kept when this file is sourced again, since it goes on serving.
+typeset -g __autoenv_serve_dir=${__autoenv_serve_dir-} __autoenv_serve_pid=${__autoenv_serve_pid-}
+typeset -g __autoenv_serve_request=${__autoenv_serve_request-} __autoenv_serve_reply=${__autoenv_serve_reply-}
+typeset -g __autoenv_serve_serial=${__autoenv_serve_serial-0} __autoenv_serve_starts=${__autoenv_serve_starts-0}
 typeset -ga __autoenv_below __autoenv_above
 __autoenv_below=()
 __autoenv_above=()
@@ -31,6 +38,69 @@ __autoenv_define_has_watched() {
   eval "__autoenv_has_watched() { [[ ${code# || } ]]; }"
 }
 __autoenv_define_has_watched
+
+# The pattern the names of the variables sent to the server match, e.g.
+# (AUTOENV_|PATH)*; only plain names go in, so it holds no other pattern.
+__autoenv_define_forwarded_pattern() {
+  emulate -L zsh
+  local prefix
+  local -a prefixes
+  for prefix in "${__autoenv_forwarded[@]}"; do
+    [[ $prefix == [A-Za-z_]* && $prefix != *[^A-Za-z0-9_]* ]] && prefixes+=("$prefix")
+  done
+  typeset -g __autoenv_forwarded_pattern="(${(j:|:)prefixes})*"
+}
+__autoenv_define_forwarded_pattern
+
+# Called from the helper's output: the server it started listens on DIR.
+# Both FIFOs are opened for reading and writing, so no open or write waits on
+# the server.
+__autoenv_serve_open() {
+  __autoenv_serve_close
+  { exec {__autoenv_serve_request}<>"$1/request" {__autoenv_serve_reply}<>"$1/reply"; } 2>/dev/null ||
+    { __autoenv_serve_close; return 0; }
+  __autoenv_serve_dir=$1
+  __autoenv_serve_pid=$2
+}
+
+__autoenv_serve_close() {
+  [[ -z $__autoenv_serve_request ]] || exec {__autoenv_serve_request}>&-
+  [[ -z $__autoenv_serve_reply ]] || exec {__autoenv_serve_reply}>&-
+  __autoenv_serve_request=
+  __autoenv_serve_reply=
+  __autoenv_serve_dir=
+  __autoenv_serve_pid=
+}
+
+# Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
+# must run instead (no server, or it handed the request back).  A server that
+# is gone or silent is forgotten; the next helper run starts another.
+__autoenv_serve_ask() {
+  [[ -n $__autoenv_serve_dir && ${AUTOENV_SERVE-} != 0 ]] || return 1
+  if [[ ! -p $__autoenv_serve_dir/reply ]] || ! kill -0 "$__autoenv_serve_pid" 2>/dev/null; then
+    __autoenv_serve_close
+    return 1
+  fi
+  local name reply
+  local -a pairs
+  for name in ${(k)parameters[(R)*-export*]}; do
+    # shellcheck disable=SC2053 # a pattern, on purpose
+    [[ $name == ${~__autoenv_forwarded_pattern} ]] && pairs+=("$name=${(P)name}")
+  done
+  __autoenv_serve_serial=$((__autoenv_serve_serial + 1))
+  builtin printf '%s\0' "$__autoenv_serve_serial" "$PWD" "${pairs[@]}" . >&"$__autoenv_serve_request" ||
+    { __autoenv_serve_close; return 1; }
+  # A reply to an earlier request that timed out is skipped.
+  while IFS= read -r -t 2 -u "$__autoenv_serve_reply" reply; do
+    [[ $reply == "$__autoenv_serve_serial "* ]] || continue
+    [[ $reply == "$__autoenv_serve_serial ok" ]] || return 1
+    # shellcheck disable=SC1091 # written by the server just now
+    source "$__autoenv_serve_dir/answer"
+    return 0
+  done
+  __autoenv_serve_close
+  return 1
+}
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 # Runs on every prompt, only from __autoenv_hook (through __autoenv_update),
@@ -144,13 +214,25 @@ __autoenv_update() {
   __autoenv_ready=1
   __autoenv_pwd=$PWD
   __autoenv_venv=${VIRTUAL_ENV-}
+  local -a serve
   if [[ ! -x $__autoenv_python || ! -f $__autoenv_helper ]]; then
     code=127
-  elif (( __autoenv_failed )); then
-    # Said once already; stay quiet until it works again.
-    out=$("$__autoenv_python" -I -S "$__autoenv_helper" zsh "$$" "$PWD" 2>/dev/null) || code=$?
+  elif __autoenv_serve_ask; then
+    __autoenv_failed=0
+    __autoenv_venv=${VIRTUAL_ENV-}
+    return 0
   else
-    out=$("$__autoenv_python" -I -S "$__autoenv_helper" zsh "$$" "$PWD") || code=$?
+    # No server yet: this run starts one (a few tries per shell at most).
+    if [[ -z $__autoenv_serve_dir ]] && (( __autoenv_serve_starts < 3 )); then
+      serve=(serve)
+      __autoenv_serve_starts=$((__autoenv_serve_starts + 1))
+    fi
+    if (( __autoenv_failed )); then
+      # Said once already; stay quiet until it works again.
+      out=$("$__autoenv_python" -I -S "$__autoenv_helper" zsh "$$" "$PWD" "${serve[@]}" 2>/dev/null) || code=$?
+    else
+      out=$("$__autoenv_python" -I -S "$__autoenv_helper" zsh "$$" "$PWD" "${serve[@]}") || code=$?
+    fi
   fi
   if (( code == 0 )); then
     eval "$out"

@@ -30,7 +30,8 @@ def shell_with_helper(spawn, kind, home, helper=None, python=None, env=None):
     path = os.path.join(home, "snippet." + kind)
     with open(path, "w") as handle:
         handle.write(text)
-    shell = spawn(kind, init=False, env=env)
+    # The server would answer in place of the helper swapped in here.
+    shell = spawn(kind, init=False, env={**(env or {}), "AUTOENV_SERVE": "0"})
     shell.printed_at_start = shell.run("source %s" % quote_for(kind, path))
     return shell
 

@@ -32,6 +32,13 @@ def fish(spawn):
 
 
 @pytest.fixture
+def fish_alone(spawn):
+    """fish without a server, for tests that swap the helper or count its runs
+    (a server would answer in their place)."""
+    return spawn("fish", env={"AUTOENV_SERVE": "0"})
+
+
+@pytest.fixture
 def proj(tmp_path):
     return new_project(str(tmp_path / "proj"))
 
@@ -203,7 +210,8 @@ def test_helper_missing_says_so_once_and_the_shell_works(fish, proj, tmp_path):
     assert fish.state()["VIRTUAL_ENV"] is None
 
 
-def test_helper_failing_says_so_once(fish, proj, tmp_path):
+def test_helper_failing_says_so_once(fish_alone, proj, tmp_path):
+    fish = fish_alone
     failing = tmp_path / "failing-python"
     failing.write_text("#!/bin/sh\necho 'set -gx PWNED 1;'\nexit 3\n")
     failing.chmod(failing.stat().st_mode | stat.S_IXUSR)
@@ -261,8 +269,9 @@ def test_status_kept_for_the_user_and_their_prompt(fish, proj, tmp_path):
     assert printed.endswith("[1]") and "(proj)" not in printed, printed
 
 
-def test_unchanged_prompts_start_no_process(fish, proj, tmp_path):
+def test_unchanged_prompts_start_no_process(fish_alone, proj, tmp_path):
     """The shell-side cache: the helper runs on a real change only."""
+    fish = fish_alone
     # Outside every directory the test visits, and made before: writing it changes no mtime there.
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -312,8 +321,9 @@ def test_init_twice_runs_the_helper_once_per_change(spawn, proj, tmp_path):
     assert_active(fish.state(), proj)
 
 
-def test_interrupted_helper_gives_the_prompt_back_and_is_not_restarted(fish, proj, tmp_path):
+def test_interrupted_helper_gives_the_prompt_back_and_is_not_restarted(fish_alone, proj, tmp_path):
     """A helper that hangs (a dead network mount, say): Ctrl-C gives the prompt back."""
+    fish = fish_alone
     log = tmp_path / "slow-runs"
     log.write_text("")
     slow = tmp_path / "slow-python"

@@ -528,7 +528,8 @@ def test_env_path_with_path_separator_is_refused_once(kind, spawn, home):
 def test_helper_missing_or_failing_shell_stays_usable_one_message(kind, spawn, home, broken):
     proj = project(home, "proj")
     other = project(home, "other")
-    sh = spawn(kind)
+    # The server would answer in place of the helper swapped in here.
+    sh = spawn(kind, env={"AUTOENV_SERVE": "0"})
     if broken == "python":
         setting = "__autoenv_python=%s" % quote_for(kind, os.path.join(home, "gone", "python"))
     elif broken == "helper":

@@ -121,7 +121,7 @@ def traced(home, tmp_path):
     """traced(kind) -> (shell, ProcessLog): a real shell with autoenv, under strace."""
     shells = []
 
-    def start(kind):
+    def start(kind, serve=False):
         require_shell(kind)
         require_tool("strace")  # counts the processes a shell starts
         log_path = str(tmp_path / ("strace-%s-%d.log" % (kind, len(shells))))
@@ -130,7 +130,10 @@ def traced(home, tmp_path):
         prefix = ["strace", "-f", "-qq", "-s", "4096", "-e", "trace=execve,fork,vfork,clone,clone3",
                   "-e", "signal=none", "-o", log_path]
         # Creation would take seconds and is another issue's; switched off here.
-        shell = InteractiveShell(kind, home, prefix=prefix, env={"AUTOENV_CREATE": "0"}, timeout=40)
+        # So is the server, unless asked for: these tests count helper runs to
+        # prove the shell asked nobody, and a server is asked without one.
+        env = {"AUTOENV_CREATE": "0", "AUTOENV_SERVE": "1" if serve else "0"}
+        shell = InteractiveShell(kind, home, prefix=prefix, env=env, timeout=40)
         shells.append(shell)
         return shell, ProcessLog(log_path, root=tmp_path, home=home)
 
@@ -227,30 +230,68 @@ def test_no_process_on_unchanged_prompt_or_cd_that_changes_nothing(kind, traced,
     log.assert_quiet("prompt and cd inside a project %d directories deep" % DEPTH, inside_deep_project)
 
 
+def switch_costs(shell, log, targets, expected):
+    """cd to each target in turn; ``expected(spawns, execs, asks)`` says
+    whether what it started (and how often it asked the server) is right."""
+    here = shell.state()["cwd"]
+    for target in targets:
+        for _ in range(5):
+            stamp = log.stamp_mtime()
+            serial = server_serial(shell)
+            log.mark()
+            shell.cd(target)
+            prompt(shell)
+            spawns, execs = log.since_mark()
+            asks = server_serial(shell) - serial
+            if expected(spawns, execs, asks):
+                break
+            if not (stamp and log.outside_changed_since(stamp)):
+                raise AssertionError("cd %s started %r / %r, asked the server %d times" % (target, spawns, execs, asks))
+            shell.cd(here)  # a dir above the test's tree changed: try again
+        else:
+            raise AssertionError("cd %s: the directories above the test kept changing" % target)
+        here = target
+
+
+def server_serial(shell):
+    """How many requests the shell sent its server so far (a builtin echo: no process)."""
+    text = shell.run("echo \"$__autoenv_serve_serial\"").splitlines()[0].strip()
+    return int(text or 0)
+
+
 @pytest.mark.parametrize("kind", SHELLS)
-def test_a_switch_starts_one_process_the_helper(kind, traced, tmp_path):
+def test_a_switch_starts_one_process_the_helper_without_a_server(kind, traced, tmp_path):
     """zsh runs its hook on chpwd and at the prompt, bash on cd and at the
     prompt: the second must find the answer already cached."""
     first = project(str(tmp_path / "first"))
     second = project(str(tmp_path / "second"))
     shell, log = traced(kind)
     shell.cd(first)
-    here = first
-    for target in (second, first, os.path.join(second, "src", "a")):
-        for _ in range(5):
-            stamp = log.stamp_mtime()
-            log.mark()
-            shell.cd(target)
-            prompt(shell)
-            spawns, execs = log.since_mark()
-            if len(spawns) == 1 and len(execs) == 1 and len(log.helper_runs()) == 1:
-                break
-            if not (stamp and log.outside_changed_since(stamp)):
-                raise AssertionError("cd %s started %r / %r" % (target, spawns, execs))
-            shell.cd(here)  # a dir above the test's tree changed: try again
-        else:
-            raise AssertionError("cd %s: the directories above the test kept changing" % target)
-        here = target
+    switch_costs(shell, log, (second, first, os.path.join(second, "src", "a")),
+                 lambda spawns, execs, asks: len(spawns) == 1 and len(execs) == 1 and len(log.helper_runs()) == 1)
+    assert active_env(shell) == os.path.join(second, ".venv")
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_a_switch_the_server_answers_starts_no_process(kind, traced, tmp_path):
+    """With its server up, a shell asks it once per switch and starts nothing."""
+    first = project(str(tmp_path / "first"))
+    second = project(str(tmp_path / "second"))
+    shell, log = traced(kind, serve=True)
+    shell.cd(first)
+    # Up once it sits in its channel (fish asks only then).
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        pid, _, channel = shell.run("echo \"$__autoenv_serve_pid:$__autoenv_serve_dir\"").splitlines()[0].partition(":")
+        if pid and os.path.realpath("/proc/%s/cwd" % pid) == channel.strip():
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("no server started")
+    switch_costs(shell, log, (second, first, os.path.join(second, "src", "a"), str(tmp_path)),
+                 lambda spawns, execs, asks: not spawns and not execs and asks == 1)
+    assert active_env(shell) is None
+    shell.cd(second)
     assert active_env(shell) == os.path.join(second, ".venv")
 
 

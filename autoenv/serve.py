@@ -1,0 +1,211 @@
+"""A helper that stays: one per shell, so a switch costs a round trip on a
+pipe instead of a Python start (about 10 ms on a slow machine).
+
+The first helper a shell runs makes a private channel directory holding two
+FIFOs, ``request`` and ``reply``, starts the server on it and tells the shell
+where it is.  For each switch the shell writes one request: a serial number,
+``$PWD`` and the exported variables the helper reads (``FORWARDED``),
+NUL-separated and ended by a lone ``.``.  The server answers as the helper
+would, writes the shell code to ``answer`` and replies ``SERIAL ok``; the shell
+sources that file.  ``SERIAL process`` hands the request back: an env may be
+built, or something is to be said, which a helper of its own does in the
+foreground.  fish, which cannot wait on a FIFO with a timeout, looks for an
+empty file ``SERIAL.ok`` or ``SERIAL.process`` instead of reading a line.  The
+shell checks the server is alive before it asks (bash and zsh with ``kill -0``,
+fish through ``/proc``) and gives up after a timeout, so a dead or stuck
+server costs one ordinary helper run, never a hang.
+
+The server ends with its shell: it waits on a pidfd (Linux) or checks the
+shell every few seconds.  ``AUTOENV_SERVE=0`` keeps a shell on one process
+per switch.
+"""
+
+import os
+import select
+import sys
+
+from autoenv import hook
+
+# The exported variables the helper reads, by prefix (tests/test_serve.py
+# checks every name the helper looks up is among them).  Anything else the
+# server keeps as the shell had it when the server started.
+FORWARDED = (
+    "AUTOENV_", "_AUTOENV_", "VIRTUAL_ENV", "PATH", "HOME", "PYTHONHOME", "TMPDIR", "XDG_",
+    "POETRY_", "PIPENV_", "PDM_", "UV_", "HATCH_", "CONDA_", "MAMBA_", "PYENV", "WORKON_HOME",
+    "APPDATA", "LOCALAPPDATA", "USERPROFILE",
+)
+
+# The shells with a server side in their snippet.  fish holds no file
+# descriptors open between commands, so it checks the server through /proc
+# before it opens a FIFO: elsewhere fish stays on a process per switch.
+SERVED_SHELLS = ("bash", "zsh", "fish")
+
+# How often the server checks its shell where no pidfd tells it at once.
+POLL_SECONDS = 5.0
+
+
+def forwarded(name):
+    return name.startswith(FORWARDED)
+
+
+def wanted(shell_name, environ):
+    if environ.get("AUTOENV_SERVE", "1") == "0" or shell_name not in SERVED_SHELLS:
+        return False
+    if not hasattr(os, "mkfifo") or not hasattr(os, "posix_spawn"):
+        return False
+    return shell_name != "fish" or os.path.isdir("/proc/self/fd")
+
+
+def start(shell, pid, parent, environ):
+    """Start a server for the shell ``pid`` and return the code that tells the
+    shell about it; "" when none can start (the shell goes on without)."""
+    if not wanted(shell.name, environ):
+        return ""
+    channel = os.path.join(parent, "serve-%s-%s" % (pid, os.urandom(6).hex()))
+    try:
+        os.mkdir(channel, 0o700)
+        os.mkfifo(os.path.join(channel, "request"), 0o600)
+        os.mkfifo(os.path.join(channel, "reply"), 0o600)
+        entry = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_run_hook.py")
+        devnull = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+        # Its own session: Ctrl-C and the terminal's hang-up are for the shell;
+        # the server follows the shell, not the terminal.
+        server = os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", entry, "--serve", shell.name,
+                                                 str(pid), channel], os.environ, file_actions=devnull,
+                                setsid=True)
+    except OSError:
+        remove_channel(channel)
+        return ""
+    return shell.call("__autoenv_serve_open", channel, str(server))
+
+
+def remove_channel(channel):
+    try:
+        names = os.listdir(channel)
+    except OSError:
+        names = []
+    for name in names:
+        try:
+            os.unlink(os.path.join(channel, name))
+        except OSError:
+            pass
+    try:
+        os.rmdir(channel)
+    except OSError:
+        pass
+
+
+def shell_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        # The number went to another user's process: ours is gone.
+        return False
+    return True
+
+
+def watch_shell(pid):
+    """A descriptor that becomes readable when the shell ends, or None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def parse_requests(buffer):
+    """Complete requests in ``buffer`` as (serial, pwd, pairs), and the rest."""
+    requests = []
+    while True:
+        fields = buffer.split(b"\0")
+        try:
+            end = fields.index(b".", 2, len(fields) - 1)
+        except ValueError:
+            return requests, buffer
+        serial, pwd = fields[0], fields[1]
+        pairs = {}
+        for field in fields[2:end]:
+            name, sep, value = field.partition(b"=")
+            if sep:
+                pairs[os.fsdecode(name)] = os.fsdecode(value)
+        requests.append((serial.decode("ascii", "replace"), os.fsdecode(pwd), pairs))
+        buffer = b"\0".join(fields[end + 1:])
+
+
+def respond(shell, pid, channel, pwd, pairs, base):
+    """Answer one request; returns the status word for the reply line."""
+    import io
+
+    environ = dict(base)
+    environ.update(pairs)
+    # Code that looks at os.environ itself (expanduser) sees the shell's values too.
+    os.environ.clear()
+    os.environ.update(environ)
+    err = io.StringIO()
+    try:
+        plan, _ = hook.answer(shell, pid, pwd, os.environ, err, serving=True)
+    except Exception:
+        # NeedsProcess, or a failure the helper in the foreground reports itself.
+        return "process"
+    if err.getvalue():
+        return "process"
+    data = plan.text().encode("utf-8", "surrogateescape")
+    path = os.path.join(channel, "answer")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    return "ok"
+
+
+def mark_reply(channel, serial, status):
+    """fish's reply: an empty file SERIAL.STATUS (see the snippet for why)."""
+    for name in os.listdir(channel):
+        if name.endswith((".ok", ".process")):
+            os.unlink(os.path.join(channel, name))
+    os.close(os.open(os.path.join(channel, "%s.%s" % (serial, status)), os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def main(argv):
+    """``--serve SHELL PID CHANNEL``: answer the shell ``PID`` until it ends."""
+    shell_name, pid, channel = argv
+    from autoenv import render
+
+    shell = render.get(shell_name)
+    shell_pid = int(pid)
+    import signal
+
+    # Killed politely, it still takes its channel away.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Read and write ends both: opening never waits for the other side, and a
+    # shell that closed its ends is not an end of input (fish reopens them).
+    request = os.open(os.path.join(channel, "request"), os.O_RDWR)
+    reply = os.open(os.path.join(channel, "reply"), os.O_RDWR)
+    # fish finds the server by it: /proc/PID/cwd is the channel.
+    os.chdir(channel)
+    watcher = watch_shell(shell_pid)
+    base = {name: value for name, value in os.environ.items() if not forwarded(name)}
+    buffer = b""
+    try:
+        while shell_alive(shell_pid):
+            waiting = [request] if watcher is None else [request, watcher]
+            ready, _, _ = select.select(waiting, [], [], POLL_SECONDS if watcher is None else None)
+            if watcher is not None and watcher in ready:
+                break
+            if request not in ready:
+                continue
+            buffer += os.read(request, 65536)
+            requests, buffer = parse_requests(buffer)
+            for serial, pwd, pairs in requests:
+                if not serial.isdigit():
+                    continue
+                status = respond(shell, pid, channel, pwd, pairs, base)
+                if shell_name == "fish":
+                    mark_reply(channel, serial, status)
+                else:
+                    os.write(reply, ("%s %s\n" % (serial, status)).encode("ascii"))
+    finally:
+        remove_channel(channel)
+    return 0

@@ -1,0 +1,357 @@
+"""The server a shell asks in place of starting a helper (autoenv/serve.py).
+
+The protocol is tested from Python against a real server process, the way a
+shell talks to it (FIFOs, NUL-separated requests, one reply line each); the
+real shells' side is in tests/test_serve_realshell.py.
+"""
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from autoenv import hook, render, serve
+from realshell import make_venv
+
+HOSTILE = "'\";&&e-$ èрт🚒 $(touch pwned) `x`\nline"
+
+
+def write(path, text=""):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def encode(*fields):
+    return b"".join(os.fsencode(field) + b"\0" for field in fields)
+
+
+# ------------------------------------------------------------- requests
+
+def test_requests_are_split_on_a_lone_dot_and_keep_every_byte():
+    pwd = "/p/" + HOSTILE
+    raw = encode("1", pwd, "PATH=/a:/b", "X=" + HOSTILE, "EMPTY=", ".") + encode("2", "/", ".")
+    requests, rest = serve.parse_requests(raw)
+    assert rest == b""
+    assert requests == [("1", pwd, {"PATH": "/a:/b", "X": HOSTILE, "EMPTY": ""}), ("2", "/", {})]
+
+
+def test_a_request_cut_anywhere_waits_for_the_rest():
+    raw = encode("7", "/a/.", "A=.", ".")
+    for cut in range(len(raw)):
+        requests, rest = serve.parse_requests(raw[:cut])
+        assert requests == [] and rest == raw[:cut]
+        more, rest = serve.parse_requests(rest + raw[cut:])
+        assert more == [("7", "/a/.", {"A": "."})] and rest == b""
+
+
+def test_bytes_that_are_not_utf8_survive():
+    raw = b"3\0/p/\xff\xfe\0V=\xe9\0.\0"
+    (serial, pwd, pairs), = serve.parse_requests(raw)[0]
+    assert os.fsencode(pwd) == b"/p/\xff\xfe" and os.fsencode(pairs["V"]) == b"\xe9"
+
+
+# ------------------------------------------ the variables the helper reads
+
+class RecordingEnviron(dict):
+    """A mapping that notes every name looked up in it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read = set()
+
+    def __getitem__(self, name):
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        self.read.add(name)
+        return super().get(name, default)
+
+    def __contains__(self, name):
+        self.read.add(name)
+        return super().__contains__(name)
+
+
+def every_kind_of_project(root):
+    """One project per rule the helper knows, each of which reads settings."""
+    projects = {
+        "venv": ["pyproject.toml", ".venv/pyvenv.cfg"],
+        "poetry": ["pyproject.toml=[tool.poetry]\nname = 'p'\n", "poetry.toml=[virtualenvs]\nin-project = false\n"],
+        "poetry_lock": ["pyproject.toml=[project]\nname = 'q'\n", "poetry.lock"],
+        "pipenv": ["Pipfile"],
+        "pdm": ["pyproject.toml=[tool.pdm]\n", "pdm.lock", ".pdm-python=/nowhere/bin/python"],
+        "hatch": ["pyproject.toml=[tool.hatch.envs.default]\n", "hatch.toml"],
+        "uv": ["pyproject.toml", "uv.lock"],
+        "pyenv": [".python-version=myenv\n"],
+        "conda": ["environment.yml=name: demo\n"],
+        "dot_venv_file": [".venv=someenv\n"],
+        "disabled": ["pyproject.toml", ".autoenv-disable"],
+        "setup": ["setup.py"],
+    }
+    made = []
+    for name, files in projects.items():
+        for spec in files:
+            relative, _, text = spec.partition("=")
+            write(os.path.join(root, name, relative), text)
+        made.append(os.path.join(root, name))
+    return made
+
+
+def test_every_variable_the_helper_reads_is_forwarded(tmp_path, monkeypatch):
+    """What the server does not get sent it knows only as of its start: the
+    helper must read nothing but forwarded variables, in every kind of project."""
+    home = str(tmp_path / "home")
+    os.makedirs(home)
+    environ = RecordingEnviron(HOME=home, PATH="/usr/bin:/bin", LANG="C.UTF-8", SHELL="/bin/sh", USER="me",
+                               PWD="/", TERM="dumb", LOGNAME="me", SHLVL="1", OLDPWD="/", EDITOR="vi")
+    monkeypatch.setattr(os, "environ", environ)  # expanduser() and friends read it directly
+    shell = render.get("bash")
+    err = __import__("io").StringIO()
+    for directory in every_kind_of_project(str(tmp_path / "projects")):
+        for sub in ("", "deeper"):
+            here = os.path.join(directory, sub)
+            os.makedirs(here, exist_ok=True)
+            for serving in (True, False):
+                environ["AUTOENV_CREATE"] = "0"
+                try:
+                    hook.answer(shell, "123", here, environ, err, serving=serving)
+                except hook.NeedsProcess:
+                    pass
+    assert environ.read, "nothing recorded: the test is not looking"
+    unforwarded = sorted(name for name in environ.read if not serve.forwarded(name))
+    assert unforwarded == []
+    # The shells build patterns from the prefixes: plain names only.
+    assert all(prefix.replace("_", "a").isalnum() and not prefix[0].isdigit() for prefix in serve.FORWARDED)
+
+
+# ---------------------------------------------------------------- the server
+
+class Channel:
+    """A server started the way the helper starts it, spoken to like a shell."""
+
+    def __init__(self, parent, shell_name="bash", shell_pid=None, environ=None):
+        shell_pid = os.getpid() if shell_pid is None else shell_pid
+        code = serve.start(render.get(shell_name), shell_pid, parent, environ or {})
+        assert code.startswith("__autoenv_serve_open "), code
+        self.dir = [os.path.join(parent, name) for name in os.listdir(parent) if name.startswith("serve-")][0]
+        self.pid = int(code.split()[-1].strip(";'$"))
+        self.request = os.open(os.path.join(self.dir, "request"), os.O_RDWR)
+        self.reply = os.open(os.path.join(self.dir, "reply"), os.O_RDWR)
+        self.buffer = b""
+
+    def send(self, data):
+        os.write(self.request, data)
+
+    def read_line(self, timeout=10):
+        while b"\n" not in self.buffer:
+            ready, _, _ = select.select([self.reply], [], [], timeout)
+            assert ready, "no reply from the server in %s s" % timeout
+            self.buffer += os.read(self.reply, 4096)
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line.decode()
+
+    def ask(self, serial, pwd, **pairs):
+        self.send(encode(str(serial), pwd, *("%s=%s" % item for item in pairs.items()), "."))
+        return self.read_line()
+
+    def answer(self):
+        with open(os.path.join(self.dir, "answer"), "rb") as handle:
+            return handle.read().decode("utf-8", "surrogateescape")
+
+    def close(self):
+        os.close(self.request)
+        os.close(self.reply)
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def wait_gone(pid, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            # Reaped by us when we started it, or by init when the helper did.
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return True
+        except ChildProcessError:
+            if not os.path.exists("/proc/%d" % pid):
+                return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def channel(tmp_path):
+    opened = []
+
+    def start(**kwargs):
+        parent = str(tmp_path / ("run%d" % len(opened)))
+        os.makedirs(parent, mode=0o700)
+        opened.append(Channel(parent, **kwargs))
+        return opened[-1]
+
+    yield start
+    for each in opened:
+        each.close()
+
+
+def base_pairs(home):
+    return {"HOME": home, "PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": os.path.join(home, ".run"),
+            "XDG_CACHE_HOME": os.path.join(home, ".cache"), "AUTOENV_CREATE": "0"}
+
+
+def test_server_answers_as_the_helper_would(channel, tmp_path):
+    home = str(tmp_path / "home")
+    proj = str(tmp_path / ("proj " + HOSTILE))
+    env = make_venv(os.path.join(proj, ".venv"))
+    server = channel()
+    assert server.ask(1, proj, **base_pairs(home)) == "1 ok"
+    code = server.answer()
+    expected, _ = hook.answer(render.get("bash"), str(os.getpid()), proj, base_pairs(home), None)
+    # The same edits; the stamp it names is the same file.
+    assert code == expected.text()
+    assert "export VIRTUAL_ENV=%s;" % render.get("bash").quote(env) in code
+    assert "export PATH=%s;" % render.get("bash").quote(os.path.join(env, "bin") + ":/usr/bin:/bin") in code
+
+    # Leaving it: the state the shell sends now says the env is active.
+    pairs = base_pairs(home)
+    pairs.update(PATH=os.path.join(env, "bin") + ":/usr/bin:/bin", VIRTUAL_ENV=env, _AUTOENV_ENV=env)
+    assert server.ask(2, str(tmp_path), **pairs) == "2 ok"
+    code = server.answer()
+    assert "unset VIRTUAL_ENV;" in code and "export PATH=$'/usr/bin:/bin';" in code
+
+
+def test_variables_are_the_ones_sent_with_each_request(channel, tmp_path):
+    """A variable the shell changed after the server started counts at once."""
+    home = str(tmp_path / "home")
+    proj = str(tmp_path / "proj")
+    write(os.path.join(proj, ".venv"), "named\n")  # a .venv file: the env lives in $WORKON_HOME
+    first = make_venv(str(tmp_path / "first" / "named"))
+    second = make_venv(str(tmp_path / "second" / "named"))
+    server = channel()
+    for serial, workon, env in ((1, "first", first), (2, "second", second)):
+        pairs = base_pairs(home)
+        pairs["WORKON_HOME"] = str(tmp_path / workon)
+        assert server.ask(serial, proj, **pairs) == "%d ok" % serial
+        assert "export VIRTUAL_ENV=%s;" % render.get("bash").quote(env) in server.answer()
+
+
+def test_what_the_helper_must_do_itself_is_handed_back(channel, tmp_path):
+    home = str(tmp_path / "home")
+    bare = str(tmp_path / "bare")
+    write(os.path.join(bare, "pyproject.toml"))
+    server = channel()
+    pairs = base_pairs(home)
+    del pairs["AUTOENV_CREATE"]
+    # An env to create: a process of its own, in the foreground.
+    assert server.ask(1, bare, **pairs) == "1 process"
+    # Something to say (creation switched off by config is said once).
+    untrusted = str(tmp_path / "untrusted")
+    env = make_venv(os.path.join(untrusted, ".venv"))
+    os.chmod(os.path.join(env, "bin"), 0o777)
+    assert server.ask(2, untrusted, **base_pairs(home)) == "2 process"
+    # Fine again afterwards.
+    assert server.ask(3, str(tmp_path), **base_pairs(home)) == "3 ok"
+
+
+def test_requests_in_one_write_or_split_get_one_reply_each_in_order(channel, tmp_path):
+    home = str(tmp_path / "home")
+    server = channel()
+    pairs = ["%s=%s" % item for item in base_pairs(home).items()]
+    data = encode("5", str(tmp_path), *pairs, ".") + encode("6", "/", *pairs, ".")
+    server.send(data[:7])
+    time.sleep(0.05)
+    server.send(data[7:])
+    assert [server.read_line(), server.read_line()] == ["5 ok", "6 ok"]
+
+
+def test_server_ends_with_its_shell_and_takes_its_channel(tmp_path):
+    parent = str(tmp_path / "run")
+    os.makedirs(parent, mode=0o700)
+    shell = subprocess.Popen(["sleep", "60"])
+    server = Channel(parent, shell_pid=shell.pid)
+    assert server.ask(1, "/", **base_pairs(str(tmp_path))) == "1 ok"
+    shell.kill()
+    shell.wait()
+    assert wait_gone(server.pid), "server outlived its shell"
+    assert not os.path.exists(server.dir)
+    os.close(server.request)
+    os.close(server.reply)
+
+
+def test_server_stopped_politely_takes_its_channel(channel, tmp_path):
+    server = channel()
+    assert server.ask(1, "/", **base_pairs(str(tmp_path))) == "1 ok"  # up and running
+    os.kill(server.pid, signal.SIGTERM)
+    assert wait_gone(server.pid)
+    assert not os.path.exists(server.dir)
+
+
+def test_no_server_when_switched_off_or_for_a_shell_without_one(tmp_path):
+    assert serve.start(render.get("bash"), 1, str(tmp_path), {"AUTOENV_SERVE": "0"}) == ""
+    assert serve.start(render.get("pwsh"), 1, str(tmp_path), {}) == ""
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_channel_is_private(channel):
+    server = channel()
+    assert os.stat(server.dir).st_mode & 0o777 == 0o700
+    for name in ("request", "reply"):
+        assert os.stat(os.path.join(server.dir, name)).st_mode & 0o777 == 0o600
+
+
+def test_helper_run_with_serve_starts_one_and_says_so(tmp_path):
+    """``_run_hook.py bash PID PWD serve`` from a process, as the snippets run it."""
+    home = str(tmp_path / "home")
+    os.makedirs(os.path.join(home, ".run"), mode=0o700)
+    environ = dict(base_pairs(home), LANG="C.UTF-8")
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        out = subprocess.run([sys.executable, "-I", "-S", hook.__file__.replace("hook.py", "_run_hook.py"), "bash",
+                              str(sleeper.pid), str(tmp_path), "serve"], env=environ, capture_output=True, text=True,
+                             timeout=30)
+        assert out.returncode == 0 and out.stderr == ""
+        line, = [line for line in out.stdout.splitlines() if line.startswith("__autoenv_serve_open ")]
+        channel_dir = os.path.join(home, ".run", "autoenv", [n for n in os.listdir(os.path.join(home, ".run", "autoenv"))
+                                                              if n.startswith("serve-%d-" % sleeper.pid)][0])
+        assert render.get("bash").quote(channel_dir) in line
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    server_pid = int(line.split()[-1].strip(";'$"))
+    assert wait_gone(server_pid)
+
+
+def test_fish_is_answered_with_a_file_per_request(channel, tmp_path):
+    """fish looks for SERIAL.ok / SERIAL.process (it cannot wait on a FIFO with
+    a timeout); only the newest is kept, and no line goes to the reply FIFO."""
+    home = str(tmp_path / "home")
+    bare = str(tmp_path / "bare")
+    write(os.path.join(bare, "pyproject.toml"))
+    server = channel(shell_name="fish")
+    pairs = ["%s=%s" % item for item in base_pairs(home).items()]
+    server.send(encode("1", str(tmp_path), *pairs, "."))
+    deadline = time.time() + 10
+    while not os.path.exists(os.path.join(server.dir, "1.ok")):
+        assert time.time() < deadline, os.listdir(server.dir)
+        time.sleep(0.01)
+    assert "__autoenv_prompt_set '';" in server.answer()
+    creating = [pair for pair in pairs if not pair.startswith("AUTOENV_CREATE=")]
+    server.send(encode("2", bare, *creating, "."))
+    while not os.path.exists(os.path.join(server.dir, "2.process")):
+        assert time.time() < deadline, os.listdir(server.dir)
+        time.sleep(0.01)
+    assert not os.path.exists(os.path.join(server.dir, "1.ok"))
+    # A serial that is not a number names no file: ignored.
+    server.send(encode("../x", str(tmp_path), *pairs, ".") + encode("3", str(tmp_path), *pairs, "."))
+    while not os.path.exists(os.path.join(server.dir, "3.ok")):
+        assert time.time() < deadline, os.listdir(server.dir)
+        time.sleep(0.01)
+    assert not os.path.exists(os.path.join(str(tmp_path), "x.ok"))
+    assert select.select([server.reply], [], [], 0)[0] == []

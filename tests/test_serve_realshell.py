@@ -1,0 +1,183 @@
+"""The server in real interactive bash, zsh and fish: one per shell, gone with
+the shell, replaced when it dies, and told the shell's variables at each switch.
+
+Every other real-shell test runs with the server too (it is on by default);
+tests/test_structure.py checks that a switch it answers starts no process.
+"""
+
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import require_shell
+from realshell import InteractiveShell, make_venv, quote_for
+
+SHELLS = ["bash", "zsh", "fish"]
+
+
+def echo(shell, text):
+    """What ``echo TEXT`` prints (the prompt's env prefix comes after it)."""
+    return shell.run("echo " + text).splitlines()[0].strip()
+
+
+def server_of(shell):
+    """(pid, channel dir) of the shell's server, waiting until it is up."""
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        pid, _, channel = echo(shell, "$__autoenv_serve_pid:$__autoenv_serve_dir").partition(":")
+        if pid and os.path.exists("/proc/%s/cwd" % pid) and os.path.realpath("/proc/%s/cwd" % pid) == channel:
+            return int(pid), channel
+        time.sleep(0.05)
+    raise AssertionError("no server for this shell: %r" % shell.run("echo $__autoenv_serve_pid:$__autoenv_serve_dir"))
+
+
+def servers_for(shell_pid):
+    """The server processes started for the shell ``shell_pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if b"--serve" in argv and argv[argv.index(b"--serve") + 2:][:1] == [str(shell_pid).encode()]:
+            found.append(int(entry))
+    return found
+
+
+def shell_pid(shell):
+    return int(echo(shell, "$fish_pid" if shell.kind == "fish" else "$$"))
+
+
+def gone(pid, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not os.path.exists("/proc/%d" % pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def projects(tmp_path):
+    first = str(tmp_path / "first")
+    second = str(tmp_path / "sécond $(x) 'q'")
+    for path in (first, second):
+        os.makedirs(path)
+        open(os.path.join(path, "pyproject.toml"), "w").close()
+        make_venv(os.path.join(path, ".venv"))
+    return first, second
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_one_server_per_shell_answers_the_switches(kind, home, tmp_path):
+    require_shell(kind)
+    first, second = projects(tmp_path)
+    with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0"}) as shell:
+        shell.cd(first)
+        pid, channel = server_of(shell)
+        serial = int(echo(shell, "$__autoenv_serve_serial") or 0)
+        for target in (second, first, str(tmp_path), second):
+            shell.cd(target)
+            state = shell.state()
+            expected = os.path.join(target, ".venv") if target != str(tmp_path) else None
+            assert state["VIRTUAL_ENV"] == expected and state["prefix"] == expected
+        # The server was asked (four switches) and it is still the only one.
+        assert int(echo(shell, "$__autoenv_serve_serial")) >= serial + 4
+        assert servers_for(shell_pid(shell)) == [pid]
+        assert os.path.isdir(channel)
+    assert gone(pid), "the server outlived its shell"
+    assert not os.path.exists(channel)
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_a_killed_server_costs_one_helper_run_and_is_replaced(kind, home, tmp_path):
+    require_shell(kind)
+    first, second = projects(tmp_path)
+    with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0"}) as shell:
+        shell.cd(first)
+        pid, channel = server_of(shell)
+        os.kill(pid, signal.SIGKILL)
+        assert gone(pid)
+        assert os.path.exists(os.path.join(channel, "request"))  # left behind, as a crash would
+        shell.cd(second)
+        assert shell.state()["VIRTUAL_ENV"] == os.path.join(second, ".venv")
+        new_pid, new_channel = server_of(shell)
+        assert new_pid != pid and new_channel != channel
+        shell.cd(first)
+        assert shell.state()["VIRTUAL_ENV"] == os.path.join(first, ".venv")
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_variables_set_after_the_server_started_count(kind, home, tmp_path):
+    """A `.venv` file names an env in $WORKON_HOME; the shell changes
+    WORKON_HOME after its server started, and the next switch follows it."""
+    require_shell(kind)
+    first, _ = projects(tmp_path)
+    named = str(tmp_path / "named")
+    os.makedirs(named)
+    with open(os.path.join(named, ".venv"), "w") as handle:
+        handle.write("the-env\n")
+    workon = {where: make_venv(str(tmp_path / where / "the-env")) for where in ("one", "two")}
+    with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0"}) as shell:
+        shell.cd(first)
+        server_of(shell)
+        for where in ("one", "two"):
+            value = str(tmp_path / where)
+            shell.run("set -gx WORKON_HOME '%s'" % value if kind == "fish" else "export WORKON_HOME='%s'" % value)
+            shell.cd(named)
+            assert shell.state()["VIRTUAL_ENV"] == workon[where]
+            shell.cd(first)
+        # Unexported, a variable is not the env's: the helper would not see it either.
+        shell.run("set -e WORKON_HOME; set -g WORKON_HOME '%s'" % (tmp_path / "one") if kind == "fish"
+                  else "unset WORKON_HOME; WORKON_HOME='%s'" % (tmp_path / "one"))
+        shell.cd(named)
+        assert shell.state()["VIRTUAL_ENV"] is None
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_switched_off_the_shell_starts_no_server(kind, home, tmp_path):
+    require_shell(kind)
+    first, second = projects(tmp_path)
+    with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0", "AUTOENV_SERVE": "0"}) as shell:
+        for target in (first, second):
+            shell.cd(target)
+            assert shell.state()["VIRTUAL_ENV"] == os.path.join(target, ".venv")
+        assert echo(shell, '"x$__autoenv_serve_pid"x') == "xx"
+        assert servers_for(shell_pid(shell)) == []
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_a_stuck_server_never_hangs_the_shell(kind, home, tmp_path):
+    """A server that stops answering (stopped here; a hung mount would do the
+    same): bash and zsh give up on it after a short wait and run the helper,
+    fish, which has no timeout on a read, gets the prompt back with Ctrl-C."""
+    require_shell(kind)
+    first, second = projects(tmp_path)
+    with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0"}) as shell:
+        shell.cd(first)
+        pid, _ = server_of(shell)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            if kind == "fish":
+                shell.child.sendline("cd %s" % quote_for(kind, second))
+                shell.child.expect_exact(shell.started_marker, timeout=10)
+                time.sleep(1)
+                shell.child.sendintr()
+                shell.child.expect_exact(shell.token, timeout=10)
+                assert echo(shell, "still-here") == "still-here"
+            else:
+                started = time.time()
+                shell.cd(second)
+                assert time.time() - started < 10
+                assert shell.state()["VIRTUAL_ENV"] == os.path.join(second, ".venv")
+                # Given up on: the next switch runs a helper, which starts a new server.
+                assert int(echo(shell, '"$__autoenv_serve_pid"') or 0) != pid
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        shell.cd(first)
+        shell.cd(second)
+        assert shell.state()["VIRTUAL_ENV"] == os.path.join(second, ".venv")
