@@ -293,7 +293,19 @@ def add_cache_state(plan, finding, stamp):
     plan.add(shell.set_local("__autoenv_key", finding.key))
     plan.add(shell.set_local_list("__autoenv_below", below))
     plan.add(shell.set_local_list("__autoenv_above", above))
+    if shell.tests_mtimes_at_once:
+        # The arguments of one `test` that is true when any of them changed.
+        plan.add(shell.set_local_list("__autoenv_below_test", newer_than(below, stamp)))
+        plan.add(shell.set_local_list("__autoenv_above_test", newer_than(above, stamp)))
     plan.add(shell.set_local("__autoenv_stamp", stamp))
+
+
+def newer_than(paths, stamp):
+    """``P -nt STAMP -o`` for each path: absolute paths, never read as operators."""
+    words = []
+    for path in paths:
+        words += [path, "-nt", stamp, "-o"]
+    return words
 
 
 def run(argv, environ=None, out=None, err=None):

@@ -167,6 +167,10 @@ def setup_lines(variant, kind, work, candidate=None):
     if variant in ("autoenv", "candidate"):
         path = snippet_file(kind, work, candidate if variant == "candidate" else None)
         return ["source " + quote(kind, path)]
+    if variant == "process":
+        # autoenv as it was before its server: one helper process per switch.
+        path = snippet_file(kind, work)
+        return ["set -gx AUTOENV_SERVE 0" if kind == "fish" else "export AUTOENV_SERVE=0", "source " + quote(kind, path)]
     if variant in ("direnv", "layout"):
         return ["direnv hook fish | source" if kind == "fish" else 'eval "$(direnv hook %s)"' % kind]
     return []
@@ -235,7 +239,7 @@ def sanity(kind, shells, trees):
     """Make sure each tool really switches, else the numbers would be meaningless."""
     for variant, shell in shells.items():
         tree = trees.get(variant, trees["autoenv"])
-        if variant in ("autoenv", "candidate"):
+        if variant in ("autoenv", "candidate", "process"):
             shell.run("cd " + quote(kind, tree["B"]))
             check(shell, 'printf "[%s]\\n" "$VIRTUAL_ENV"', "[%s]" % os.path.join(tree["B"], ".venv"),
                   "%s autoenv activates project B" % kind)
@@ -339,9 +343,9 @@ def verdict(case, value):
 
 
 def print_table(kind, results, variants):
-    names = {"autoenv": "autoenv", "candidate": "candidate snippets", "direnv": "direnv (export)",
-             "layout": "direnv (layout python3)"}
-    shown = [v for v in ("autoenv", "candidate", "direnv", "layout") if v in variants]
+    names = {"autoenv": "autoenv", "process": "autoenv, no server", "candidate": "candidate snippets",
+             "direnv": "direnv (export)", "layout": "direnv (layout python3)"}
+    shown = [v for v in ("autoenv", "process", "candidate", "direnv", "layout") if v in variants]
     print("\n#### %s (%s), ms above a bare shell (median)\n" % (kind, shell_version(kind)))
     print("| case | bare shell round trip | " + " | ".join(names[v] for v in shown)
           + " | autoenv helper runs | autoenv budget |")
@@ -369,7 +373,7 @@ def available(kind):
 
 
 def bench_shell(kind, args, trees, environ, work, python, helper):
-    variants = (["bare", "autoenv"] + (["candidate"] if args.candidate else [])
+    variants = (["bare", "autoenv", "process"] + (["candidate"] if args.candidate else [])
                 + (["direnv", "layout"] if trees.get("direnv") else []))
     shells = {}
     try:
@@ -387,7 +391,7 @@ def bench_shell(kind, args, trees, environ, work, python, helper):
                 tree = trees.get(variant, trees["autoenv"])
                 shell.run("cd " + quote(kind, case.start(tree)))
             lines_for = {v: case.lines(kind, trees.get(v, trees["autoenv"])) for v in shells}
-            stamps = {v: autoenv_hook.stamp_path(environ, shells[v].pid) for v in ("autoenv", "candidate")
+            stamps = {v: autoenv_hook.stamp_path(environ, shells[v].pid) for v in ("autoenv", "candidate", "process")
                       if v in shells}
             samples, helper_runs = measure(shells, lines_for, runs, warmup=max(3, runs // 10), stamps=stamps)
             bare = median_ms(samples["bare"])
@@ -396,6 +400,7 @@ def bench_shell(kind, args, trees, environ, work, python, helper):
                 results[case.name][variant] = median_ms(samples[variant]) - bare
             print("  %s %-12s %s" % (kind, case.name, "  ".join(
                 "%s=%.3f" % (v, results[case.name][v]) for v in variants)), file=sys.stderr)
+        results["server_kib"] = server_peak_rss_kib(shells["autoenv"])
         # The floor and the helper, from the bare shell, against its empty line.
         bare = shells["bare"]
         bare.run("cd " + quote(kind, trees["autoenv"]["A"]))
@@ -418,6 +423,19 @@ def bench_shell(kind, args, trees, environ, work, python, helper):
             shell.close()
 
 
+def server_peak_rss_kib(shell):
+    """The peak RSS of the server of the autoenv shell (from /proc), or None."""
+    pid = shell.run('echo "[$__autoenv_serve_pid]"').strip().split("\n")[0].strip("[]")
+    try:
+        with open("/proc/%s/status" % pid) as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def print_summary(everything):
     """One table for all shells: what the README shows."""
     kinds = list(everything["shells"])
@@ -426,6 +444,7 @@ def print_summary(everything):
     has_direnv = any("direnv" in everything["shells"][k]["prompt"] for k in kinds)
     print("\n### Summary: ms above a bare shell, median (helper runs in brackets when not 0)\n")
     head = ["case", "budget"] + ["autoenv %s" % k for k in kinds]
+    head.append("no server, AUTOENV_SERVE=0 (%s)" % "/".join(kinds))
     if has_direnv:
         head += ["direnv export (%s)" % "/".join(kinds), "direnv layout python3 (%s)" % "/".join(kinds)]
     print("| " + " | ".join(head) + " |")
@@ -438,15 +457,20 @@ def print_summary(everything):
             if row["helper_runs"] and case.budget != "switch":
                 cell += " (%d/%d)" % (row["helper_runs"], row["runs"])
             cells.append(cell if row["autoenv"] <= BUDGETS_MS[case.budget] else "**%s**" % cell)
+        cells.append(" / ".join(fmt(everything["shells"][k][case.name].get("process")) for k in kinds))
         if has_direnv:
             for tool in ("direnv", "layout"):
                 cells.append(" / ".join(fmt(everything["shells"][k][case.name].get(tool)) for k in kinds))
         print("| " + " | ".join(cells) + " |")
     for key, label in (("floor", "`python -I -S -c pass` in `$(...)`"), ("helper", "the helper alone in `$(...)`")):
-        cells = [label, ""] + [fmt(everything["shells"][k]["floor"][key]) for k in kinds]
+        cells = [label, ""] + [fmt(everything["shells"][k]["floor"][key]) for k in kinds] + [""]
         if has_direnv:
             cells += ["", ""]
         print("| " + " | ".join(cells) + " |")
+    servers = ["%s %.1f MiB" % (k, everything["shells"][k]["server_kib"] / 1024) for k in kinds
+               if everything["shells"][k].get("server_kib")]
+    if servers:
+        print("\nThe server's peak RSS (one per shell): %s." % ", ".join(servers))
     facts = everything.get("helper")
     if facts:
         print("\nHelper started directly: %.1f ms wall, %.1f ms CPU, peak RSS %.1f MiB; "

@@ -16,6 +16,12 @@ __autoenv_key=
 __autoenv_stamp=
 __autoenv_below=()
 __autoenv_above=()
+# The same directories as arguments of one `test`: DIR -nt STAMP -o ...
+__autoenv_below_test=()
+__autoenv_above_test=()
+# Directories a walk found without any watched name since the stamp was written.
+\builtin declare -gA __autoenv_clean
+__autoenv_clean=()
 __autoenv_failed=0
 __autoenv_warned=${__autoenv_warned-}
 # What autoenv put into PS1 survives a second init (say, ~/.bashrc sourced
@@ -112,12 +118,9 @@ __autoenv_serve_ask() {
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 __autoenv_fresh() {
   [[ $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]] || \builtin return 1
-  local dir
   if [[ $PWD == "$__autoenv_pwd" ]]; then
-    for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
-      [[ $dir -nt $__autoenv_stamp ]] && \builtin return 1
-    done
-    \builtin return 0
+    ! \builtin test "${__autoenv_below_test[@]}" "${__autoenv_above_test[@]}" -z x
+    \builtin return
   fi
   # No stamp could be written anywhere: the answer holds until the next cd.
   [[ -n $__autoenv_stamp ]] || \builtin return 1
@@ -127,23 +130,27 @@ __autoenv_fresh() {
   fi
   # A new directory: nothing between it and the directory the answer hangs on
   # may hold a watched name.  Directories the last answer already covered
-  # (the old $PWD's ancestors below that directory) need only be unchanged.
-  local known found=0
-  dir=$PWD
-  local -a below=()
+  # (the old $PWD's ancestors below that directory), and those a walk since
+  # the stamp found clean, need only be unchanged.
+  local dir=$PWD known found=0
+  local -a below=() below_test=()
   while [[ $dir != "$__autoenv_key" ]]; do
     if [[ $__autoenv_pwd/ == "${dir%/}/"* ]]; then
       for known in "${__autoenv_below[@]}"; do
         [[ $known == "$dir" ]] && found=1
         if [[ $found == 1 ]]; then
-          [[ $known -nt $__autoenv_stamp ]] && \builtin return 1
           below+=("$known")
+          below_test+=("$known" -nt "$__autoenv_stamp" -o)
         fi
       done
       [[ $found == 1 ]] && \builtin break
     fi
-    __autoenv_has_watched "$dir" && \builtin return 1
+    if [[ -z ${__autoenv_clean[$dir]-} ]]; then
+      __autoenv_has_watched "$dir" && \builtin return 1
+      __autoenv_clean[$dir]=1
+    fi
     below+=("$dir")
+    below_test+=("$dir" -nt "$__autoenv_stamp" -o)
     if [[ $dir == / || -z $dir ]]; then
       [[ -z $__autoenv_key ]] || \builtin return 1
       \builtin break
@@ -151,10 +158,10 @@ __autoenv_fresh() {
     dir=${dir%/*}
     dir=${dir:-/}
   done
-  for dir in "${__autoenv_above[@]}"; do
-    [[ $dir -nt $__autoenv_stamp ]] && \builtin return 1
-  done
+  # One test for all of them: a loop would cost bash more than the stat calls.
+  \builtin test "${below_test[@]}" "${__autoenv_above_test[@]}" -z x && \builtin return 1
   __autoenv_below=("${below[@]}")
+  __autoenv_below_test=("${below_test[@]}")
   __autoenv_pwd=$PWD
   \builtin return 0
 }
@@ -216,6 +223,9 @@ __autoenv_update() {
   __autoenv_key=
   __autoenv_below=()
   __autoenv_above=()
+  __autoenv_below_test=()
+  __autoenv_above_test=()
+  __autoenv_clean=()
   __autoenv_ready=1
   __autoenv_pwd=$PWD
   __autoenv_venv=${VIRTUAL_ENV-}
@@ -261,16 +271,13 @@ __autoenv_update() {
 }
 
 __autoenv_hook() {
-  local ret=$? dir
+  local ret=$?
   # The common case written out here, not behind two function calls: same
   # directory, same env, no directory from here up changed since the stamp.
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
-    for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
-      if [[ $dir -nt $__autoenv_stamp ]]; then
-        __autoenv_update
-        \builtin break
-      fi
-    done
+    if \builtin test "${__autoenv_below_test[@]}" "${__autoenv_above_test[@]}" -z x; then
+      __autoenv_update
+    fi
   else
     __autoenv_update
   fi

@@ -16,6 +16,11 @@ set -g __autoenv_key
 set -g __autoenv_stamp
 set -g __autoenv_below
 set -g __autoenv_above
+# The same directories as arguments of one `test`: DIR -nt STAMP -o ...
+set -g __autoenv_below_test
+set -g __autoenv_above_test
+# Directories a walk found without any watched name since the stamp was written.
+set -g __autoenv_clean
 set -q __autoenv_failed; or set -g __autoenv_failed 0
 set -q __autoenv_warned; or set -g __autoenv_warned
 # Kept across a second init: the prompt may be wrapped already.
@@ -76,9 +81,8 @@ function __autoenv_fresh
     # directories to compare; the answer holds until the next cd.
     builtin test -z "$__autoenv_stamp" -o -e "$__autoenv_stamp"; or return 1
     if builtin test "$PWD" = "$__autoenv_pwd"
-        for dir in $__autoenv_below $__autoenv_above
-            builtin test "$dir" -nt "$__autoenv_stamp"; and return 1
-        end
+        # One test for all directories: DIR -nt STAMP -o ... (sent by the helper).
+        builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 1
         return 0
     end
     builtin test -n "$__autoenv_stamp"; or return 1
@@ -92,20 +96,26 @@ function __autoenv_fresh
     end
     # A new directory: nothing between it and the directory the answer hangs on
     # may hold a watched name.  Directories the last answer already covered
-    # (the old $PWD's ancestors below that directory) need only be unchanged.
+    # (the old $PWD's ancestors below that directory), and those a walk since
+    # the stamp found clean, need only be unchanged.
     set -l below
+    set -l below_test
     set -l dir $PWD
     while builtin test "$dir" != "$__autoenv_key"
         set -l index (builtin contains -i -- "$dir" $__autoenv_below)
         if builtin test -n "$index"
             for known in $__autoenv_below[$index..-1]
-                builtin test "$known" -nt "$__autoenv_stamp"; and return 1
                 set -a below $known
+                set -a below_test $known -nt $__autoenv_stamp -o
             end
             break
         end
-        __autoenv_has_watched $dir; and return 1
+        if not builtin contains -- $dir $__autoenv_clean
+            __autoenv_has_watched $dir; and return 1
+            set -a __autoenv_clean $dir
+        end
         set -a below $dir
+        set -a below_test $dir -nt $__autoenv_stamp -o
         if builtin test "$dir" = / -o -z "$dir"
             builtin test -z "$__autoenv_key"; or return 1
             break
@@ -113,10 +123,9 @@ function __autoenv_fresh
         set dir (builtin string replace -r -- '/[^/]*$' '' "$dir")
         builtin test -n "$dir"; or set dir /
     end
-    for dir in $__autoenv_above
-        builtin test "$dir" -nt "$__autoenv_stamp"; and return 1
-    end
+    builtin test $below_test $__autoenv_above_test -z x; and return 1
     set -g __autoenv_below $below
+    set -g __autoenv_below_test $below_test
     set -g __autoenv_pwd $PWD
     return 0
 end
@@ -222,6 +231,9 @@ function __autoenv_update
     set -g __autoenv_key
     set -g __autoenv_below
     set -g __autoenv_above
+    set -g __autoenv_below_test
+    set -g __autoenv_above_test
+    set -g __autoenv_clean
     set -l code 127
     set -l out
     if builtin test -x "$__autoenv_python" -a -f "$__autoenv_helper"

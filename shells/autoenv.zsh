@@ -25,6 +25,9 @@ typeset -g __autoenv_serve_serial=${__autoenv_serve_serial-0} __autoenv_serve_st
 typeset -ga __autoenv_below __autoenv_above
 __autoenv_below=()
 __autoenv_above=()
+# Directories a walk found without any watched name since the stamp was written.
+typeset -gA __autoenv_clean
+__autoenv_clean=()
 
 # __autoenv_has_watched DIR: whether DIR holds any watched name.  One [[ ]]
 # built once from the names (quoted with (q)): a loop over the names costs
@@ -127,7 +130,8 @@ __autoenv_fresh() {
   fi
   # A new directory: nothing between it and the directory the answer hangs on
   # may hold a watched name.  Directories the last answer already covered
-  # (the old $PWD's ancestors below that directory) need only be unchanged.
+  # (the old $PWD's ancestors below that directory), and those a walk since
+  # the stamp found clean, need only be unchanged.
   below=()
   dir=$PWD
   while [[ $dir != "$__autoenv_key" ]]; do
@@ -141,7 +145,12 @@ __autoenv_fresh() {
       done
       (( found )) && break
     fi
-    __autoenv_has_watched "$dir" && return 1
+    if [[ -z ${__autoenv_clean[$dir]-} ]]; then
+      __autoenv_has_watched "$dir" && return 1
+      __autoenv_clean[$dir]=1
+    elif [[ $dir -nt $__autoenv_stamp ]]; then
+      return 1
+    fi
     below+=("$dir")
     if [[ $dir == / || -z $dir ]]; then
       [[ -z $__autoenv_key ]] || return 1
@@ -211,6 +220,7 @@ __autoenv_update() {
   __autoenv_key=
   __autoenv_below=()
   __autoenv_above=()
+  __autoenv_clean=()
   __autoenv_ready=1
   __autoenv_pwd=$PWD
   __autoenv_venv=${VIRTUAL_ENV-}

@@ -162,6 +162,8 @@ def test_ancestors_innermost_first():
 class RecordingShell:
     """Stands in for a renderer: records the values the helper hands the shell."""
 
+    tests_mtimes_at_once = True
+
     def __init__(self):
         self.values = {}
 
@@ -177,7 +179,12 @@ class RecordingShell:
 def cache_state(pwd):
     plan = hook.Plan(RecordingShell())
     hook.add_cache_state(plan, detect.scan(str(pwd)), "/stamp")
-    return plan.shell.values
+    values = plan.shell.values
+    # The same directories again as the arguments of one `test`.
+    for part in ("below", "above"):
+        expected = [word for d in values["__autoenv_" + part] for word in (d, "-nt", "/stamp", "-o")]
+        assert values["__autoenv_%s_test" % part] == expected
+    return values
 
 
 def test_cache_state_in_project_subdirectory(tmp_path):

@@ -63,3 +63,33 @@ def test_helper_imports_only_the_standard_library(helper_places, case, shell):
     renderers = {m for m in modules if m.startswith("autoenv.render.")} - {"autoenv.render.base",
                                                                           "autoenv.render.posix"}
     assert renderers == {"autoenv.render." + shell}
+
+
+# Cases in and results out as Python literals: json would import re.
+SERVER_SESSION = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from autoenv import render, serve
+cases = eval(sys.argv[2])
+channel = sys.argv[3]
+shell = render.get("bash")
+statuses = [serve.respond(shell, "4242", channel, pwd, environ, {}) for pwd, environ in cases]
+print(repr([statuses, sorted(sys.modules)]))
+"""
+
+
+def test_server_answering_every_case_imports_only_the_standard_library(helper_places, tmp_path):
+    """The server is the hot path of a switch: the same rule, over a session."""
+    import ast
+
+    session = [cases(helper_places)[name][:2] for name in ("activate", "subdirectory-unchanged", "deactivate",
+                                                         "no-project")]
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", SERVER_SESSION, os.path.dirname(os.path.dirname(HELPER)),
+                             repr(session), str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    statuses, modules = ast.literal_eval(result.stdout)
+    assert statuses == ["ok"] * 4  # answered, not handed back
+    assert not set(modules) & FORBIDDEN, sorted(set(modules) & FORBIDDEN)
+    outside_stdlib = {m for m in modules if m.split(".")[0] not in sys.stdlib_module_names
+                      and m.split(".")[0] not in ("autoenv", "__main__")}
+    assert not outside_stdlib, sorted(outside_stdlib)

@@ -594,6 +594,8 @@ def test_shell_is_told_to_watch_where_the_env_appears(home, environ):
     assert finding.env is None and venvs in finding.watch
 
     class Recorder:
+        tests_mtimes_at_once = False
+
         def set_local(self, name, value):
             return (name, value)
 

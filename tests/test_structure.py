@@ -410,3 +410,43 @@ def test_names_looked_up_by_directory_handle_match_full_paths(tmp_path, monkeypa
     by_path = {d: detect.present_names(d) for d in detect.ancestors(str(deep))}
     assert by_handle == by_path
     assert sorted(by_path[str(deep)]) == sorted(expected)
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_directories_a_walk_found_clean_are_remembered_but_never_trusted_stale(kind, traced, tmp_path):
+    """root -> 40 below -> root -> 40 below: the second descent tests each
+    directory once (unchanged since the stamp), starting nothing; a marker
+    made meanwhile in a remembered directory still counts at that cd."""
+    proj = project(str(tmp_path / "proj"))
+    env = os.path.join(proj, ".venv")
+    deep = os.path.join(proj, *("s%02d" % i for i in range(1, DEPTH + 1)))
+    os.makedirs(deep)
+    shell, log = traced(kind)
+    shell.cd(proj)
+    time.sleep(STAMP_MARGIN_S)
+    shell.cd(deep)
+    assert active_env(shell) == env
+    shell.cd(proj)
+
+    def descend_and_return():
+        shell.cd(deep)
+        shell.cd(proj)
+
+    log.assert_quiet("a second descent %d directories deep" % DEPTH, descend_and_return)
+    middle = os.path.join(proj, *("s%02d" % i for i in range(1, DEPTH // 2 + 1)))
+    for name in (detect.DISABLE_MARKER, ".venv"):
+        marker = os.path.join(middle, name)
+        if name == ".venv":
+            make_venv(marker)
+        else:
+            touch(marker)
+        shell.cd(deep)
+        assert active_env(shell) == (marker if name == ".venv" else None), "%s not seen" % marker
+        shell.cd(proj)
+        if name == ".venv":
+            shutil.rmtree(marker)
+        else:
+            os.remove(marker)
+        shell.cd(deep)
+        assert active_env(shell) == env
+        shell.cd(proj)

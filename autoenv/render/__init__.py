@@ -25,6 +25,9 @@ class Shell:
     name = ""
     # Suffix of the snippet file in shells/, e.g. "bash" for shells/autoenv.bash.
     snippet_suffix = ""
+    # The snippet checks its directories with one `test D -nt STAMP -o ...`
+    # (the helper sends the arguments as __autoenv_below_test/_above_test).
+    tests_mtimes_at_once = False
 
     def quote(self, value):
         """``value`` as a literal the shell reads back byte for byte."""

@@ -48,6 +48,7 @@ def fish_quote(value):
 class Renderer(Shell):
     name = "fish"
     snippet_suffix = "fish"
+    tests_mtimes_at_once = True
 
     def quote(self, value):
         return fish_quote(value)
