@@ -30,7 +30,6 @@ __autoenv_ps1_added=${__autoenv_ps1_added-}
 __autoenv_prompt_text=${__autoenv_prompt_text-}
 __autoenv_prompt_raw=${__autoenv_prompt_raw-}
 __autoenv_prompt_sig=${__autoenv_prompt_sig-}
-__autoenv_sig_now=
 # The server (autoenv/serve.py) this shell asks in place of starting a helper;
 # kept when this file is sourced again, since it goes on serving.
 __autoenv_serve_dir=${__autoenv_serve_dir-}
@@ -178,8 +177,7 @@ __autoenv_warn_once() {
 __autoenv_prompt_set() {
   local text=$1 add
   __autoenv_prompt_raw=$1
-  __autoenv_prompt_signature
-  __autoenv_prompt_sig=$__autoenv_sig_now
+  __autoenv_prompt_sig=$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}
   [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || text=
   __autoenv_prompt_text=$text
   # Take back what was added last time.  `activate` puts its prefix in front
@@ -203,15 +201,6 @@ __autoenv_prompt_set() {
   fi
   __autoenv_ps1_added=$add
   PS1=$add${PS1-}
-}
-
-# What the prefix was built for; when it changes (promptvars toggled,
-# VIRTUAL_ENV_DISABLE_PROMPT set or unset) the prefix is built again.
-__autoenv_prompt_signature() {
-  __autoenv_sig_now=text
-  # $BASHOPTS lists the shopt options that are on, without running shopt.
-  if [[ :$BASHOPTS: == *:promptvars:* ]]; then __autoenv_sig_now=ref; fi
-  if [[ -n ${VIRTUAL_ENV_DISABLE_PROMPT-} ]]; then __autoenv_sig_now+=:off; fi
 }
 
 __autoenv_update() {
@@ -282,8 +271,10 @@ __autoenv_hook() {
     __autoenv_update
   fi
   if [[ -n $__autoenv_prompt_raw ]]; then
-    __autoenv_prompt_signature
-    [[ $__autoenv_sig_now == "$__autoenv_prompt_sig" ]] || __autoenv_prompt_set "$__autoenv_prompt_raw"
+    # What the prefix was built for: the shopt options that are on ($BASHOPTS,
+    # promptvars among them) and VIRTUAL_ENV_DISABLE_PROMPT; built again when they change.
+    [[ $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]] ||
+      __autoenv_prompt_set "$__autoenv_prompt_raw"
   fi
   \builtin return "$ret"
 }

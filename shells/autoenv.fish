@@ -285,11 +285,16 @@ function __autoenv_on_pwd --on-variable PWD
 end
 
 function __autoenv_on_prompt --on-event fish_prompt
-    __autoenv_update
+    # The common case in two builtins (each costs fish more than its stat
+    # calls): same directory, same env, nothing on the path newer than the stamp.
+    if not builtin test "$PWD" = "$__autoenv_pwd" -a "$VIRTUAL_ENV" = "$__autoenv_venv" -a "$__autoenv_ready" = 1 \
+            -a "$__autoenv_can_compare" = 1 -a -e "$__autoenv_stamp"
+        or builtin test $__autoenv_below_test $__autoenv_above_test -z x
+        __autoenv_update
+    end
     # VIRTUAL_ENV_DISABLE_PROMPT set or unset since: build the prefix again.
-    if builtin test -n "$__autoenv_prompt_raw"
-        set -l off 0
-        builtin test -n "$VIRTUAL_ENV_DISABLE_PROMPT"; and set off 1
-        builtin test $off = "$__autoenv_prompt_off"; or __autoenv_prompt_set $__autoenv_prompt_raw
+    if builtin test -n "$__autoenv_prompt_raw" -a \( -n "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 0 \
+            -o -z "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 1 \)
+        __autoenv_prompt_set $__autoenv_prompt_raw
     end
 end
