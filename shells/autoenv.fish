@@ -19,8 +19,11 @@ set -g __autoenv_above
 # The same directories as arguments of one `test`: DIR -nt STAMP -o ...
 set -g __autoenv_below_test
 set -g __autoenv_above_test
-# Directories a walk found without any watched name since the stamp was written.
+# Directories a walk found without any watched name since the stamp was written,
+# and the directories walks started from (each walk's own directories are in
+# __autoenv_walked_below_N, their test arguments in __autoenv_walked_test_N).
 set -g __autoenv_clean
+set -g __autoenv_walked
 set -q __autoenv_failed; or set -g __autoenv_failed 0
 set -q __autoenv_warned; or set -g __autoenv_warned
 # Kept across a second init: the prompt may be wrapped already.
@@ -94,6 +97,19 @@ function __autoenv_fresh
         set -l head (builtin string sub -l (builtin string length -- "$prefix") -- "$PWD")
         builtin test "$head" = "$prefix"; or return 1
     end
+    # A directory walked before since the stamp (cd back and forth): the
+    # directories that walk found clean need only be unchanged.  A walk costs
+    # fish a dozen builtins per directory, a memory two builtins in all.
+    set -l seen (builtin contains -i -- $PWD $__autoenv_walked)
+    if builtin test -n "$seen"
+        set -l walked_below __autoenv_walked_below_$seen
+        set -l walked_test __autoenv_walked_test_$seen
+        builtin test $$walked_test $__autoenv_above_test -z x; and return 1
+        set -g __autoenv_below $$walked_below
+        set -g __autoenv_below_test $$walked_test
+        set -g __autoenv_pwd $PWD
+        return 0
+    end
     # A new directory: nothing between it and the directory the answer hangs on
     # may hold a watched name.  Directories the last answer already covered
     # (the old $PWD's ancestors below that directory), and those a walk since
@@ -127,6 +143,12 @@ function __autoenv_fresh
     set -g __autoenv_below $below
     set -g __autoenv_below_test $below_test
     set -g __autoenv_pwd $PWD
+    # Remembered for the way back (a bounded number of directories).
+    builtin test (builtin count $__autoenv_walked) -lt 64; or set -g __autoenv_walked
+    set -g -a __autoenv_walked $PWD
+    set -l seen (builtin count $__autoenv_walked)
+    set -g __autoenv_walked_below_$seen $below
+    set -g __autoenv_walked_test_$seen $below_test
     return 0
 end
 
@@ -234,6 +256,7 @@ function __autoenv_update
     set -g __autoenv_below_test
     set -g __autoenv_above_test
     set -g __autoenv_clean
+    set -g __autoenv_walked
     set -l code 127
     set -l out
     if builtin test -x "$__autoenv_python" -a -f "$__autoenv_helper"
