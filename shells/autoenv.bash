@@ -19,9 +19,12 @@ __autoenv_above=()
 # The same directories as arguments of one `test`: DIR -nt STAMP -o ...
 __autoenv_below_test=()
 __autoenv_above_test=()
-# Directories a walk found without any watched name since the stamp was written.
-\builtin declare -gA __autoenv_clean
+# Directories a walk found without any watched name since the stamp was written,
+# and the directories walks started from (each walk's directories are in
+# __autoenv_walked_below_N, their test arguments in __autoenv_walked_test_N).
+\builtin declare -gA __autoenv_clean __autoenv_walked
 __autoenv_clean=()
+__autoenv_walked=()
 __autoenv_failed=0
 __autoenv_warned=${__autoenv_warned-}
 # What autoenv put into PS1 survives a second init (say, ~/.bashrc sourced
@@ -127,6 +130,17 @@ __autoenv_fresh() {
   if [[ -n $__autoenv_key && $PWD != "$__autoenv_key" && $PWD != "${__autoenv_key%/}/"* ]]; then
     \builtin return 1
   fi
+  # A directory walked from before since the stamp (cd back and forth): the
+  # directories that walk found clean need only be unchanged.
+  local seen=${__autoenv_walked[$PWD]-}
+  if [[ -n $seen ]]; then
+    local walked_below="__autoenv_walked_below_${seen}[@]" walked_test="__autoenv_walked_test_${seen}[@]"
+    \builtin test "${!walked_test}" "${__autoenv_above_test[@]}" -z x && \builtin return 1
+    __autoenv_below=("${!walked_below}")
+    __autoenv_below_test=("${!walked_test}")
+    __autoenv_pwd=$PWD
+    \builtin return 0
+  fi
   # A new directory: nothing between it and the directory the answer hangs on
   # may hold a watched name.  Directories the last answer already covered
   # (the old $PWD's ancestors below that directory), and those a walk since
@@ -162,6 +176,11 @@ __autoenv_fresh() {
   __autoenv_below=("${below[@]}")
   __autoenv_below_test=("${below_test[@]}")
   __autoenv_pwd=$PWD
+  # Remembered for the way back (a bounded number of directories).
+  (( ${#__autoenv_walked[@]} < 64 )) || __autoenv_walked=()
+  seen=$(( ${#__autoenv_walked[@]} + 1 ))
+  __autoenv_walked[$PWD]=$seen
+  \builtin eval "__autoenv_walked_below_$seen=(\"\${below[@]}\"); __autoenv_walked_test_$seen=(\"\${below_test[@]}\")"
   \builtin return 0
 }
 
@@ -215,6 +234,7 @@ __autoenv_update() {
   __autoenv_below_test=()
   __autoenv_above_test=()
   __autoenv_clean=()
+  __autoenv_walked=()
   __autoenv_ready=1
   __autoenv_pwd=$PWD
   __autoenv_venv=${VIRTUAL_ENV-}

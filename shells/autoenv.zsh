@@ -25,9 +25,12 @@ typeset -g __autoenv_serve_serial=${__autoenv_serve_serial-0} __autoenv_serve_st
 typeset -ga __autoenv_below __autoenv_above
 __autoenv_below=()
 __autoenv_above=()
-# Directories a walk found without any watched name since the stamp was written.
-typeset -gA __autoenv_clean
+# Directories a walk found without any watched name since the stamp was written,
+# and the directories walks started from (each walk's directories are in
+# __autoenv_walked_below_N).
+typeset -gA __autoenv_clean __autoenv_walked
 __autoenv_clean=()
+__autoenv_walked=()
 
 # __autoenv_has_watched DIR: whether DIR holds any watched name.  One [[ ]]
 # built once from the names (quoted with (q)): a loop over the names costs
@@ -128,6 +131,18 @@ __autoenv_fresh() {
   if [[ -n $__autoenv_key && $PWD != "$__autoenv_key" && $PWD != "${__autoenv_key%/}/"* ]]; then
     return 1
   fi
+  # A directory walked from before since the stamp (cd back and forth): the
+  # directories that walk found clean need only be unchanged.
+  local seen=${__autoenv_walked[$PWD]-}
+  if [[ -n $seen ]]; then
+    local walked=__autoenv_walked_below_$seen
+    for dir in "${(@P)walked}" "${__autoenv_above[@]}"; do
+      [[ $dir -nt $__autoenv_stamp ]] && return 1
+    done
+    __autoenv_below=("${(@P)walked}")
+    __autoenv_pwd=$PWD
+    return 0
+  fi
   # A new directory: nothing between it and the directory the answer hangs on
   # may hold a watched name.  Directories the last answer already covered
   # (the old $PWD's ancestors below that directory), and those a walk since
@@ -164,6 +179,12 @@ __autoenv_fresh() {
   done
   __autoenv_below=("${below[@]}")
   __autoenv_pwd=$PWD
+  # Remembered for the way back (a bounded number of directories).
+  (( ${#__autoenv_walked} < 64 )) || __autoenv_walked=()
+  seen=$(( ${#__autoenv_walked} + 1 ))
+  __autoenv_walked[$PWD]=$seen
+  typeset -ga "__autoenv_walked_below_$seen"
+  set -A "__autoenv_walked_below_$seen" "${below[@]}"
   return 0
 }
 
@@ -221,6 +242,7 @@ __autoenv_update() {
   __autoenv_below=()
   __autoenv_above=()
   __autoenv_clean=()
+  __autoenv_walked=()
   __autoenv_ready=1
   __autoenv_pwd=$PWD
   __autoenv_venv=${VIRTUAL_ENV-}

@@ -416,10 +416,11 @@ def test_names_looked_up_by_directory_handle_match_full_paths(tmp_path, monkeypa
 def test_directories_a_walk_found_clean_are_remembered_but_never_trusted_stale(kind, traced, tmp_path):
     """root -> 40 below -> root -> 40 below: the second descent tests each
     directory once (unchanged since the stamp), starting nothing; a marker
-    made meanwhile in a remembered directory still counts at that cd."""
-    proj = project(str(tmp_path / "proj"))
+    made meanwhile in a remembered directory still counts at that cd.  The
+    names are hostile: the shells key what they remember by directory."""
+    proj = project(str(tmp_path / "p '\";&&e-$ èрт🚒 $(x) `y` [z]* ?"))
     env = os.path.join(proj, ".venv")
-    deep = os.path.join(proj, *("s%02d" % i for i in range(1, DEPTH + 1)))
+    deep = os.path.join(proj, *("s%02d]$(x)" % i for i in range(1, DEPTH + 1)))
     os.makedirs(deep)
     shell, log = traced(kind)
     shell.cd(proj)
@@ -433,7 +434,7 @@ def test_directories_a_walk_found_clean_are_remembered_but_never_trusted_stale(k
         shell.cd(proj)
 
     log.assert_quiet("a second descent %d directories deep" % DEPTH, descend_and_return)
-    middle = os.path.join(proj, *("s%02d" % i for i in range(1, DEPTH // 2 + 1)))
+    middle = os.path.join(proj, *("s%02d]$(x)" % i for i in range(1, DEPTH // 2 + 1)))
     for name in (detect.DISABLE_MARKER, ".venv"):
         marker = os.path.join(middle, name)
         if name == ".venv":
