@@ -69,7 +69,7 @@ __autoenv_define_list_forwarded
 
 # Called from the helper's output: the server it started listens on DIR.
 # Both FIFOs are opened for reading and writing, so no open or write waits on
-# the server.  ${name@a} (export flags) needs bash 4.4.
+# the server.
 __autoenv_serve_open() {
   __autoenv_serve_close
   { \builtin exec {__autoenv_serve_request}<>"$1/request" {__autoenv_serve_reply}<>"$1/reply"; } 2>/dev/null ||
@@ -246,7 +246,8 @@ __autoenv_update() {
     __autoenv_venv=${VIRTUAL_ENV-}
     \builtin return 0
   else
-    # No server yet: this run starts one (a few tries per shell at most).
+    # No server yet: this run starts one (a few tries per shell at most;
+    # asking needs ${name@a}, bash 4.4).
     if [[ -z $__autoenv_serve_dir && $__autoenv_serve_starts -lt 3 ]] &&
       (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404 )); then
       serve=(serve)
