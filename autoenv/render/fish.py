@@ -29,6 +29,10 @@ def fish_quote(value):
     """
     if isinstance(value, bytes):
         value = value.decode("utf-8", "surrogateescape")
+    if value.isprintable():
+        # The common case (paths, PATH) without a loop per character: no control
+        # character and no undecodable byte (a surrogate is not printable).
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
     parts = []
     run = []
     for char in value:
