@@ -5,6 +5,7 @@ Every other real-shell test runs with the server too (it is on by default);
 tests/test_structure.py checks that a switch it answers starts no process.
 """
 
+import contextlib
 import os
 import signal
 import time
@@ -72,13 +73,21 @@ def projects(tmp_path):
     return first, second
 
 
-@pytest.mark.parametrize("kind", SHELLS)
-def test_one_server_per_shell_answers_the_switches(kind, home, tmp_path):
+@contextlib.contextmanager
+def served_shell(kind, home, tmp_path):
+    """A real shell in the first of two projects, its server up:
+    (shell, first, second, server pid, channel dir)."""
     require_shell(kind)
     first, second = projects(tmp_path)
     with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0"}) as shell:
         shell.cd(first)
         pid, channel = server_of(shell)
+        yield shell, first, second, pid, channel
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_one_server_per_shell_answers_the_switches(kind, home, tmp_path):
+    with served_shell(kind, home, tmp_path) as (shell, first, second, pid, channel):
         serial = int(echo(shell, "$__autoenv_serve_serial") or 0)
         for target in (second, first, str(tmp_path), second):
             shell.cd(target)
@@ -95,11 +104,7 @@ def test_one_server_per_shell_answers_the_switches(kind, home, tmp_path):
 
 @pytest.mark.parametrize("kind", SHELLS)
 def test_a_killed_server_costs_one_helper_run_and_is_replaced(kind, home, tmp_path):
-    require_shell(kind)
-    first, second = projects(tmp_path)
-    with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0"}) as shell:
-        shell.cd(first)
-        pid, channel = server_of(shell)
+    with served_shell(kind, home, tmp_path) as (shell, first, second, pid, channel):
         os.kill(pid, signal.SIGKILL)
         assert gone(pid)
         assert os.path.exists(os.path.join(channel, "request"))  # left behind, as a crash would
@@ -115,16 +120,12 @@ def test_a_killed_server_costs_one_helper_run_and_is_replaced(kind, home, tmp_pa
 def test_variables_set_after_the_server_started_count(kind, home, tmp_path):
     """A `.venv` file names an env in $WORKON_HOME; the shell changes
     WORKON_HOME after its server started, and the next switch follows it."""
-    require_shell(kind)
-    first, _ = projects(tmp_path)
     named = str(tmp_path / "named")
     os.makedirs(named)
     with open(os.path.join(named, ".venv"), "w") as handle:
         handle.write("the-env\n")
     workon = {where: make_venv(str(tmp_path / where / "the-env")) for where in ("one", "two")}
-    with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0"}) as shell:
-        shell.cd(first)
-        server_of(shell)
+    with served_shell(kind, home, tmp_path) as (shell, first, _, _, _):
         for where in ("one", "two"):
             value = str(tmp_path / where)
             shell.run("set -gx WORKON_HOME '%s'" % value if kind == "fish" else "export WORKON_HOME='%s'" % value)
@@ -155,11 +156,7 @@ def test_a_stuck_server_never_hangs_the_shell(kind, home, tmp_path):
     """A server that stops answering (stopped here; a hung mount would do the
     same): bash and zsh give up on it after a short wait and run the helper,
     fish, which has no timeout on a read, gets the prompt back with Ctrl-C."""
-    require_shell(kind)
-    first, second = projects(tmp_path)
-    with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0"}) as shell:
-        shell.cd(first)
-        pid, _ = server_of(shell)
+    with served_shell(kind, home, tmp_path) as (shell, first, second, pid, _):
         os.kill(pid, signal.SIGSTOP)
         try:
             if kind == "fish":
