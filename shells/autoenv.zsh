@@ -63,15 +63,26 @@ __autoenv_define_forwarded_pattern
 # the server.
 __autoenv_serve_open() {
   __autoenv_serve_close
-  { exec {__autoenv_serve_request}<>"$1/request" {__autoenv_serve_reply}<>"$1/reply"; } 2>/dev/null ||
-    { __autoenv_serve_close; return 0; }
   __autoenv_serve_dir=$1
   __autoenv_serve_pid=$2
+  { exec {__autoenv_serve_request}<>"$1/request" {__autoenv_serve_reply}<>"$1/reply"; } 2>/dev/null ||
+    __autoenv_serve_close
+}
+
+# Whether descriptor FD is still the channel's FIFO NAME (or, the channel
+# gone, still a FIFO): a number the user closed may belong to anything now.
+__autoenv_serve_owns() {
+  [[ -n $1 ]] || return 1
+  [[ /dev/fd/$1 -ef $__autoenv_serve_dir/$2 ]] || [[ ! -e $__autoenv_serve_dir/$2 && -p /dev/fd/$1 ]]
 }
 
 __autoenv_serve_close() {
-  [[ -z $__autoenv_serve_request ]] || exec {__autoenv_serve_request}>&-
-  [[ -z $__autoenv_serve_reply ]] || exec {__autoenv_serve_reply}>&-
+  if __autoenv_serve_owns "$__autoenv_serve_request" request; then
+    { exec {__autoenv_serve_request}>&-; } 2>/dev/null
+  fi
+  if __autoenv_serve_owns "$__autoenv_serve_reply" reply; then
+    { exec {__autoenv_serve_reply}>&-; } 2>/dev/null
+  fi
   __autoenv_serve_request=
   __autoenv_serve_reply=
   __autoenv_serve_dir=
@@ -83,7 +94,11 @@ __autoenv_serve_close() {
 # is gone or silent is forgotten; the next helper run starts another.
 __autoenv_serve_ask() {
   [[ -n $__autoenv_serve_dir && ${AUTOENV_SERVE-} != 0 ]] || return 1
-  if [[ ! -p $__autoenv_serve_dir/reply ]] || ! kill -0 "$__autoenv_serve_pid" 2>/dev/null; then
+  # Both descriptors must still be the channel's FIFOs: one the user closed
+  # may since be a number the shell reuses for anything.
+  if [[ ! /dev/fd/$__autoenv_serve_request -ef $__autoenv_serve_dir/request ||
+        ! /dev/fd/$__autoenv_serve_reply -ef $__autoenv_serve_dir/reply ]] ||
+    ! kill -0 "$__autoenv_serve_pid" 2>/dev/null; then
     __autoenv_serve_close
     return 1
   fi

@@ -178,3 +178,28 @@ def test_a_stuck_server_never_hangs_the_shell(kind, home, tmp_path):
         shell.cd(first)
         shell.cd(second)
         assert shell.state()["VIRTUAL_ENV"] == os.path.join(second, ".venv")
+
+
+@pytest.mark.parametrize("kind", ["bash", "zsh"])
+def test_descriptors_the_user_closed_are_noticed(kind, home, tmp_path):
+    """The shell's ends of the FIFOs closed behind autoenv's back (a script that
+    closes every descriptor above 2): the numbers may be reused by the shell
+    for anything, so nothing is written to them; a helper runs instead."""
+    mine = str(tmp_path / "mine")
+    with open(mine, "w") as handle:
+        handle.write("still mine\n")
+    with served_shell(kind, home, tmp_path) as (shell, first, second, pid, _):
+        printed = shell.run('exec {__autoenv_serve_request}>&- {__autoenv_serve_reply}>&-; exec 2>&1')
+        if kind == "bash":
+            # The user's own file takes the number that was autoenv's request
+            # FIFO (zsh redirects only one-digit numbers: not done there).
+            printed += shell.run('mine=$__autoenv_serve_request; eval "exec $mine<%s"' % quote_for(kind, mine))
+        printed += shell.cd(second)
+        assert shell.state()["VIRTUAL_ENV"] == os.path.join(second, ".venv")
+        assert "\0" not in printed and "PATH=" not in printed and "autoenv" not in printed, printed
+        if kind == "bash":
+            # Not closed by autoenv, not written to.
+            assert echo(shell, '"$(cat <&$mine)"') == "still mine"
+        assert int(echo(shell, '"$__autoenv_serve_pid"') or 0) not in (0, pid)  # a new server
+        shell.cd(first)
+        assert shell.state()["VIRTUAL_ENV"] == os.path.join(first, ".venv")
