@@ -11,9 +11,10 @@ sources that file.  ``SERIAL process`` hands the request back: an env may be
 built, or something is to be said, which a helper of its own does in the
 foreground.  fish, which cannot wait on a FIFO with a timeout, looks for an
 empty file ``SERIAL.ok`` or ``SERIAL.process`` instead of reading a line.  The
-shell checks the server is alive before it asks (bash and zsh with ``kill -0``,
-fish through ``/proc``) and gives up after a timeout, so a dead or stuck
-server costs one ordinary helper run, never a hang.
+shell checks the server is alive before it asks (bash and zsh with ``kill -0``
+and that their descriptors are still the FIFOs, fish through ``/proc``) and
+gives up after a timeout, so a dead or stuck server costs one ordinary helper
+run, never a hang.
 
 The server ends with its shell: it waits on a pidfd (Linux) or checks the
 shell every few seconds.  ``AUTOENV_SERVE=0`` keeps a shell on one process
@@ -151,13 +152,16 @@ def respond(shell, pid, channel, pwd, pairs, base):
     if err.getvalue():
         return "process"
     data = plan.text().encode("utf-8", "surrogateescape")
-    path = os.path.join(channel, "answer")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    return "ok"
+        fd = os.open(os.path.join(channel, "answer"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            written = os.write(fd, data)
+        finally:
+            os.close(fd)
+    except OSError:
+        # A full disk, say: the helper in the foreground does without the file.
+        return "process"
+    return "ok" if written == len(data) else "process"
 
 
 def mark_reply(channel, serial, status):
@@ -202,10 +206,13 @@ def main(argv):
                 if not serial.isdigit():
                     continue
                 status = respond(shell, pid, channel, pwd, pairs, base)
-                if shell_name == "fish":
-                    mark_reply(channel, serial, status)
-                else:
-                    os.write(reply, ("%s %s\n" % (serial, status)).encode("ascii"))
+                try:
+                    if shell_name == "fish":
+                        mark_reply(channel, serial, status)
+                    else:
+                        os.write(reply, ("%s %s\n" % (serial, status)).encode("ascii"))
+                except OSError:
+                    pass  # the shell's wait runs out, and it does without this server
     finally:
         remove_channel(channel)
     return 0

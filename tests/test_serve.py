@@ -355,3 +355,13 @@ def test_fish_is_answered_with_a_file_per_request(channel, tmp_path):
         time.sleep(0.01)
     assert not os.path.exists(os.path.join(str(tmp_path), "x.ok"))
     assert select.select([server.reply], [], [], 0)[0] == []
+
+
+def test_an_answer_it_cannot_write_is_handed_back_and_the_server_goes_on(channel, tmp_path):
+    home = str(tmp_path / "home")
+    server = channel()
+    blocker = os.path.join(server.dir, "answer")
+    os.mkdir(blocker)  # the answer file cannot be opened for writing (as on a full disk)
+    assert server.ask(1, str(tmp_path), **base_pairs(home)) == "1 process"
+    os.rmdir(blocker)
+    assert server.ask(2, str(tmp_path), **base_pairs(home)) == "2 ok"
