@@ -95,12 +95,28 @@ def check_hook_active(report, environ, shell, pid):
                          "(no %s); open a new shell after adding the init line" % (shell, pid, printable(stamp)))
         return
     report.add(OK, "hook: active in this %s (process %d)" % (shell, pid))
+    report_server(report, environ, os.path.dirname(found[0]), pid)
     owned = environ.get(hook.OWNED_VAR)
     active = environ.get("VIRTUAL_ENV")
     if owned and owned == active:
         report.add(INFO, "env: %s, activated by autoenv" % printable(owned))
     elif active:
         report.add(INFO, "env: %s, activated by hand (autoenv leaves it alone)" % printable(active))
+
+
+def report_server(report, environ, stamp_dir, pid):
+    """Whether the shell has a server (autoenv/serve.py): its channel lives next to the stamp."""
+    try:
+        channels = sorted(name for name in os.listdir(stamp_dir) if name.startswith("serve-%d-" % pid))
+    except OSError:
+        channels = []
+    if channels:
+        report.add(INFO, "server: answers this shell's switches (%s)" % printable(os.path.join(stamp_dir, channels[-1])))
+    elif environ.get("AUTOENV_SERVE") == "0":
+        report.add(INFO, "server: off (AUTOENV_SERVE=0); each switch starts the helper")
+    else:
+        report.add(INFO, "server: none; each switch starts the helper (PowerShell, fish outside Linux, bash "
+                         "before 4.4, or it could not start)")
 
 
 def check_helper(report, environ, shell):

@@ -27,6 +27,8 @@ def test_doctor_in_a_hooked_shell(spawn, home, kind):
         handle.write(shell.init_line() + "\n")
     lines = doctor_lines(shell.run("%s doctor" % quote_for(kind, AUTOENV)))
     assert line_starting(lines, "ok    hook: active in this %s" % kind)
+    # The first helper run of the shell started its server.
+    assert "/serve-" in line_starting(lines, "info  server: answers this shell's switches (")
     assert line_starting(lines, "ok    %s: " % kind).endswith(shell.init_line()[:120])
     assert line_starting(lines, "ok    helper: ")
     assert line_starting(lines, "ok    interpreters: ")
@@ -34,6 +36,13 @@ def test_doctor_in_a_hooked_shell(spawn, home, kind):
     assert not [line for line in lines if line.startswith("FAIL")]
     assert "exit=0" in shell.run("%s doctor >/dev/null; echo exit=$%s" % (
         quote_for(kind, AUTOENV), "status" if kind == "fish" else "?"))
+
+
+@pytest.mark.parametrize("kind", ["bash", "zsh"])
+def test_doctor_says_when_a_shell_has_no_server(spawn, home, kind):
+    shell = spawn(kind, env={"AUTOENV_SERVE": "0"})
+    lines = doctor_lines(shell.run("%s doctor" % quote_for(kind, AUTOENV)))
+    assert line_starting(lines, "info  server: off (AUTOENV_SERVE=0)")
 
 
 @pytest.mark.parametrize("kind", ["bash", "zsh"])
