@@ -62,6 +62,14 @@ def start(shell, pid, parent, environ):
     shell about it; "" when none can start (the shell goes on without)."""
     if not wanted(shell.name, environ):
         return ""
+    from autoenv import trust
+
+    try:
+        # The shell will source what the server writes here.
+        if trust.replaceable_by_others(parent):
+            return ""
+    except OSError:
+        return ""
     channel = os.path.join(parent, "serve-%s-%s" % (pid, os.urandom(6).hex()))
     try:
         os.mkdir(channel, 0o700)

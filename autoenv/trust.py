@@ -245,6 +245,35 @@ def ownership_problem(env):
     return None
 
 
+def replaceable_by_others(directory):
+    """Why someone else could swap ``directory`` or a file in it, or None.
+
+    It must be ours and writable by us alone; every directory above it (the
+    real path) must be ours or root's and, where others may write to it,
+    sticky (as /tmp is), so that nobody can rename our entries away.
+    """
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None:
+        return "no owners to check"
+    me = geteuid()
+    path = os.path.realpath(directory)
+    info = os.lstat(path)
+    if info.st_uid != me or _writable_by_others(info, me):
+        return "%s is not private to you" % printable(path)
+    while True:
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+        info = os.lstat(path)
+        if info.st_uid not in (me, 0) or (_writable_by_others(info, me) and not info.st_mode & 0o1000):
+            return "%s could be changed by someone else" % printable(path)
+
+
+def _writable_by_others(info, me):
+    return bool(info.st_mode & 0o002 or (info.st_mode & 0o020 and not _private_group(info.st_gid, me)))
+
+
 def _private_group(gid, uid):
     """True for a user-private group (umask 002 systems): the user's own group, no one else in it."""
     try:

@@ -365,3 +365,29 @@ def test_an_answer_it_cannot_write_is_handed_back_and_the_server_goes_on(channel
     assert server.ask(1, str(tmp_path), **base_pairs(home)) == "1 process"
     os.rmdir(blocker)
     assert server.ask(2, str(tmp_path), **base_pairs(home)) == "2 ok"
+
+
+def test_no_server_where_someone_else_could_swap_the_answer(tmp_path):
+    """The shell sources what the server writes: its channel goes only where
+    nobody else can replace it (the stamp dir may come from $XDG_RUNTIME_DIR,
+    which the environment names)."""
+    bash = render.get("bash")
+    open_dir = tmp_path / "open"
+    open_dir.mkdir()
+    os.chmod(str(open_dir), 0o777)
+    inner = open_dir / "run"
+    inner.mkdir(mode=0o700)
+    assert serve.start(bash, os.getpid(), str(open_dir), {}) == ""  # writable by others itself
+    assert serve.start(bash, os.getpid(), str(inner), {}) == ""  # below a directory others may rename in
+    os.chmod(str(open_dir), 0o1777)  # sticky, as /tmp: nobody renames what is ours
+    code = serve.start(bash, os.getpid(), str(inner), {})
+    assert code.startswith("__autoenv_serve_open ")
+    server_pid = int(code.split()[-1].strip(";'$"))
+    os.kill(server_pid, signal.SIGTERM)
+    assert wait_gone(server_pid)
+    if os.geteuid() == 0:  # only root can make a directory that belongs to someone else
+        theirs = tmp_path / "theirs"
+        theirs.mkdir(mode=0o700)
+        os.chown(str(theirs), 65534, 65534)
+        assert serve.start(bash, os.getpid(), str(theirs), {}) == ""
+    assert [name for name in os.listdir(str(open_dir)) if name.startswith("serve-")] == []
