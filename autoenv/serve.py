@@ -17,7 +17,8 @@ gives up after a timeout, so a dead or stuck server costs one ordinary helper
 run, never a hang.
 
 The server ends with its shell: it waits on a pidfd (Linux) or checks the
-shell every few seconds.  ``AUTOENV_SERVE=0`` keeps a shell on one process
+shell every few seconds.  It also ends after half an hour without a request
+(``AUTOENV_SERVE_IDLE``).  ``AUTOENV_SERVE=0`` keeps a shell on one process
 per switch.
 """
 
@@ -43,6 +44,19 @@ SERVED_SHELLS = ("bash", "zsh", "fish")
 
 # How often the server checks its shell where no pidfd tells it at once.
 POLL_SECONDS = 5.0
+
+# A server nobody asked for this long ends, giving its memory back (a shell
+# left open in a terminal for days); the next switch runs the helper, which
+# starts another.  AUTOENV_SERVE_IDLE (seconds) changes it.
+IDLE_SECONDS = 1800.0
+
+
+def idle_limit(environ):
+    try:
+        value = float(environ.get("AUTOENV_SERVE_IDLE", IDLE_SECONDS))
+    except ValueError:
+        return IDLE_SECONDS
+    return value if value > 0 else IDLE_SECONDS
 
 
 def forwarded(name):
@@ -199,15 +213,23 @@ def main(argv):
     os.chdir(channel)
     watcher = watch_shell(shell_pid)
     base = {name: value for name, value in os.environ.items() if not forwarded(name)}
+    idle = idle_limit(os.environ)
+    import time
+
+    asked = time.monotonic()
     buffer = b""
     try:
         while shell_alive(shell_pid):
+            left = idle - (time.monotonic() - asked)
+            if left <= 0:
+                break
             waiting = [request] if watcher is None else [request, watcher]
-            ready, _, _ = select.select(waiting, [], [], POLL_SECONDS if watcher is None else None)
+            ready, _, _ = select.select(waiting, [], [], left if watcher is not None else min(left, POLL_SECONDS))
             if watcher is not None and watcher in ready:
                 break
             if request not in ready:
                 continue
+            asked = time.monotonic()
             buffer += os.read(request, 65536)
             requests, buffer = parse_requests(buffer)
             for serial, pwd, pairs in requests:

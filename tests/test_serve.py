@@ -391,3 +391,22 @@ def test_no_server_where_someone_else_could_swap_the_answer(tmp_path):
         os.chown(str(theirs), 65534, 65534)
         assert serve.start(bash, os.getpid(), str(theirs), {}) == ""
     assert [name for name in os.listdir(str(open_dir)) if name.startswith("serve-")] == []
+
+
+def test_a_server_nobody_asks_ends_after_its_idle_time(channel, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOENV_SERVE_IDLE", "1.5")  # the server gets the helper's environment
+    server = channel()
+    assert server.ask(1, str(tmp_path), **base_pairs(str(tmp_path))) == "1 ok"
+    time.sleep(0.8)
+    assert server.ask(2, str(tmp_path), **base_pairs(str(tmp_path))) == "2 ok"  # asked: it starts over
+    time.sleep(0.8)
+    assert os.path.exists(server.dir)  # 1.6 s since it started, 0.8 s since it was asked
+    assert wait_gone(server.pid, timeout=10)
+    assert not os.path.exists(server.dir)
+
+
+def test_idle_limit_reads_seconds_and_ignores_nonsense():
+    assert serve.idle_limit({}) == serve.IDLE_SECONDS
+    assert serve.idle_limit({"AUTOENV_SERVE_IDLE": "60"}) == 60.0
+    for bad in ("", "soon", "0", "-5"):
+        assert serve.idle_limit({"AUTOENV_SERVE_IDLE": bad}) == serve.IDLE_SECONDS

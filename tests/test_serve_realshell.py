@@ -74,12 +74,12 @@ def projects(tmp_path):
 
 
 @contextlib.contextmanager
-def served_shell(kind, home, tmp_path):
+def served_shell(kind, home, tmp_path, **env):
     """A real shell in the first of two projects, its server up:
     (shell, first, second, server pid, channel dir)."""
     require_shell(kind)
     first, second = projects(tmp_path)
-    with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0"}) as shell:
+    with InteractiveShell(kind, home, env=dict(env, AUTOENV_CREATE="0")) as shell:
         shell.cd(first)
         pid, channel = server_of(shell)
         yield shell, first, second, pid, channel
@@ -203,3 +203,15 @@ def test_descriptors_the_user_closed_are_noticed(kind, home, tmp_path):
         assert int(echo(shell, '"$__autoenv_serve_pid"') or 0) not in (0, pid)  # a new server
         shell.cd(first)
         assert shell.state()["VIRTUAL_ENV"] == os.path.join(first, ".venv")
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_a_server_that_ended_idle_is_replaced_at_the_next_switch(kind, home, tmp_path):
+    with served_shell(kind, home, tmp_path, AUTOENV_SERVE_IDLE="1") as (shell, first, second, pid, channel):
+        assert gone(pid, timeout=10), "the idle server did not end"
+        assert not os.path.exists(channel)
+        printed = shell.cd(second)
+        assert "autoenv" not in printed, printed
+        assert shell.state()["VIRTUAL_ENV"] == os.path.join(second, ".venv")
+        new_pid, _ = server_of(shell)
+        assert new_pid != pid
