@@ -292,11 +292,13 @@ def add_cache_state(plan, finding, stamp):
         below, above = [], []
     plan.add(shell.set_local("__autoenv_key", finding.key))
     plan.add(shell.set_local_list("__autoenv_below", below))
-    plan.add(shell.set_local_list("__autoenv_above", above))
     if shell.tests_mtimes_at_once:
-        # The arguments of one `test` that is true when any of them changed.
+        # The arguments of one `test` that is true when any of them changed;
+        # `below` goes as a list too, which a walk looks directories up in.
         plan.add(shell.set_local_list("__autoenv_below_test", newer_than(below, stamp)))
         plan.add(shell.set_local_list("__autoenv_above_test", newer_than(above, stamp)))
+    else:
+        plan.add(shell.set_local_list("__autoenv_above", above))
     plan.add(shell.set_local("__autoenv_stamp", stamp))
 
 

@@ -9,22 +9,30 @@ __autoenv_forwarded=(@FORWARDED@)
 # State between helper runs.  The helper proves what an answer depends on; the
 # shell re-checks that with builtin tests only, so an unchanged prompt or a cd
 # that changes nothing starts no process.
+# __autoenv_below: the directories from $PWD up to the one the answer hangs on
+# (__autoenv_key); __autoenv_below_test and __autoenv_above_test: those and the
+# ones above, as arguments of one `test`: DIR -nt STAMP -o ...
+# __autoenv_clean: directories a walk found without any watched name since the
+# stamp was written; __autoenv_walked: the directories walks started from (each
+# walk's directories are in __autoenv_walked_below_N, their test arguments in
+# __autoenv_walked_test_N).
+\builtin declare -gA __autoenv_clean __autoenv_walked
+
+# Forgets what the last answer proved, before the helper gives the next one.
+__autoenv_forget() {
+  __autoenv_key=
+  __autoenv_below=()
+  __autoenv_below_test=()
+  __autoenv_above_test=()
+  __autoenv_clean=()
+  __autoenv_walked=()
+}
+
 __autoenv_ready=0
 __autoenv_pwd=
 __autoenv_venv=
-__autoenv_key=
 __autoenv_stamp=
-__autoenv_below=()
-__autoenv_above=()
-# The same directories as arguments of one `test`: DIR -nt STAMP -o ...
-__autoenv_below_test=()
-__autoenv_above_test=()
-# Directories a walk found without any watched name since the stamp was written,
-# and the directories walks started from (each walk's directories are in
-# __autoenv_walked_below_N, their test arguments in __autoenv_walked_test_N).
-\builtin declare -gA __autoenv_clean __autoenv_walked
-__autoenv_clean=()
-__autoenv_walked=()
+__autoenv_forget
 __autoenv_failed=0
 __autoenv_warned=${__autoenv_warned-}
 # What autoenv put into PS1 survives a second init (say, ~/.bashrc sourced
@@ -243,13 +251,7 @@ __autoenv_update() {
   # Recorded before the helper starts: if it is interrupted (Ctrl-C on a hung
   # mount or a slow creation), this directory counts as answered with nothing
   # to do, and the helper starts again only after a cd that may matter.
-  __autoenv_key=
-  __autoenv_below=()
-  __autoenv_above=()
-  __autoenv_below_test=()
-  __autoenv_above_test=()
-  __autoenv_clean=()
-  __autoenv_walked=()
+  __autoenv_forget
   __autoenv_ready=1
   __autoenv_pwd=$PWD
   __autoenv_venv=${VIRTUAL_ENV-}

@@ -9,21 +9,28 @@ set -g __autoenv_forwarded @FORWARDED@
 # State between helper runs.  The helper proves what an answer depends on; the
 # shell re-checks that with builtin tests only, so an unchanged prompt or a cd
 # that changes nothing starts no process.
+# __autoenv_below: the directories from $PWD up to the one the answer hangs on
+# (__autoenv_key); __autoenv_below_test and __autoenv_above_test: those and the
+# ones above, as arguments of one `test`: DIR -nt STAMP -o ...
+# __autoenv_clean: directories a walk found without any watched name since the
+# stamp was written; __autoenv_walked: the directories walks started from (each
+# walk's own directories are in __autoenv_walked_below_N, their test arguments
+# in __autoenv_walked_test_N).
+# Forgets what the last answer proved, before the helper gives the next one.
+function __autoenv_forget
+    set -g __autoenv_key
+    set -g __autoenv_below
+    set -g __autoenv_below_test
+    set -g __autoenv_above_test
+    set -g __autoenv_clean
+    set -g __autoenv_walked
+end
+
 set -g __autoenv_ready 0
 set -g __autoenv_pwd
 set -g __autoenv_venv
-set -g __autoenv_key
 set -g __autoenv_stamp
-set -g __autoenv_below
-set -g __autoenv_above
-# The same directories as arguments of one `test`: DIR -nt STAMP -o ...
-set -g __autoenv_below_test
-set -g __autoenv_above_test
-# Directories a walk found without any watched name since the stamp was written,
-# and the directories walks started from (each walk's own directories are in
-# __autoenv_walked_below_N, their test arguments in __autoenv_walked_test_N).
-set -g __autoenv_clean
-set -g __autoenv_walked
+__autoenv_forget
 set -q __autoenv_failed; or set -g __autoenv_failed 0
 set -q __autoenv_warned; or set -g __autoenv_warned
 # Kept across a second init: the prompt may be wrapped already.
@@ -250,13 +257,7 @@ function __autoenv_update
     set -g __autoenv_ready 1
     set -g __autoenv_pwd $PWD
     set -g __autoenv_venv "$VIRTUAL_ENV"
-    set -g __autoenv_key
-    set -g __autoenv_below
-    set -g __autoenv_above
-    set -g __autoenv_below_test
-    set -g __autoenv_above_test
-    set -g __autoenv_clean
-    set -g __autoenv_walked
+    __autoenv_forget
     set -l code 127
     set -l out
     if builtin test -x "$__autoenv_python" -a -f "$__autoenv_helper"

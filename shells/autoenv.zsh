@@ -22,15 +22,23 @@ typeset -g __autoenv_prompt_raw=${__autoenv_prompt_raw-} __autoenv_prompt_sig=${
 typeset -g __autoenv_serve_dir=${__autoenv_serve_dir-} __autoenv_serve_pid=${__autoenv_serve_pid-}
 typeset -g __autoenv_serve_request=${__autoenv_serve_request-} __autoenv_serve_reply=${__autoenv_serve_reply-}
 typeset -g __autoenv_serve_serial=${__autoenv_serve_serial-0} __autoenv_serve_starts=${__autoenv_serve_starts-0}
+# __autoenv_below: the directories from $PWD up to the one the answer hangs on
+# (__autoenv_key); __autoenv_above: that one and those above it.
+# __autoenv_clean: directories a walk found without any watched name since the
+# stamp was written; __autoenv_walked: the directories walks started from (each
+# walk's directories are in __autoenv_walked_below_N).
 typeset -ga __autoenv_below __autoenv_above
-__autoenv_below=()
-__autoenv_above=()
-# Directories a walk found without any watched name since the stamp was written,
-# and the directories walks started from (each walk's directories are in
-# __autoenv_walked_below_N).
 typeset -gA __autoenv_clean __autoenv_walked
-__autoenv_clean=()
-__autoenv_walked=()
+
+# Forgets what the last answer proved, before the helper gives the next one.
+__autoenv_forget() {
+  __autoenv_key=
+  __autoenv_below=()
+  __autoenv_above=()
+  __autoenv_clean=()
+  __autoenv_walked=()
+}
+__autoenv_forget
 
 # __autoenv_has_watched DIR: whether DIR holds any watched name.  One [[ ]]
 # built once from the names (quoted with (q)): a loop over the names costs
@@ -253,11 +261,7 @@ __autoenv_update() {
   # Recorded before the helper starts: if it is interrupted (Ctrl-C on a hung
   # mount or a slow creation), this directory counts as answered with nothing
   # to do, and the helper starts again only after a cd that may matter.
-  __autoenv_key=
-  __autoenv_below=()
-  __autoenv_above=()
-  __autoenv_clean=()
-  __autoenv_walked=()
+  __autoenv_forget
   __autoenv_ready=1
   __autoenv_pwd=$PWD
   __autoenv_venv=${VIRTUAL_ENV-}

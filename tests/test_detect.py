@@ -162,9 +162,8 @@ def test_ancestors_innermost_first():
 class RecordingShell:
     """Stands in for a renderer: records the values the helper hands the shell."""
 
-    tests_mtimes_at_once = True
-
-    def __init__(self):
+    def __init__(self, tests_mtimes_at_once=False):
+        self.tests_mtimes_at_once = tests_mtimes_at_once
         self.values = {}
 
     def set_local(self, name, value):
@@ -180,10 +179,15 @@ def cache_state(pwd):
     plan = hook.Plan(RecordingShell())
     hook.add_cache_state(plan, detect.scan(str(pwd)), "/stamp")
     values = plan.shell.values
-    # The same directories again as the arguments of one `test`.
+    # A shell that tests them all at once (bash, fish) gets the same
+    # directories as the arguments of one `test`, and no list above the key.
+    at_once = hook.Plan(RecordingShell(tests_mtimes_at_once=True))
+    hook.add_cache_state(at_once, detect.scan(str(pwd)), "/stamp")
     for part in ("below", "above"):
         expected = [word for d in values["__autoenv_" + part] for word in (d, "-nt", "/stamp", "-o")]
-        assert values["__autoenv_%s_test" % part] == expected
+        assert at_once.shell.values["__autoenv_%s_test" % part] == expected
+    assert at_once.shell.values["__autoenv_below"] == values["__autoenv_below"]
+    assert "__autoenv_above" not in at_once.shell.values
     return values
 
 
