@@ -238,7 +238,7 @@ def ownership_problem(env):
             return "cannot check %s (%s)" % (printable(path), exc.strerror or exc)
         if info.st_uid != me:
             return "%s is owned by %s, not by you" % (printable(path), _user_name(info.st_uid))
-        if info.st_mode & 0o022 and not (info.st_mode & 0o002 == 0 and _private_group(info.st_gid, me)):
+        if _writable_by_others(info, me):
             who = "group and others" if info.st_mode & 0o022 == 0o022 else (
                 "its group" if info.st_mode & 0o020 else "others")
             return "%s is writable by %s" % (printable(path), who)

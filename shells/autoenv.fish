@@ -214,14 +214,18 @@ function __autoenv_serve_open --argument-names dir pid
     set -g __autoenv_serve_pid $pid
 end
 
+function __autoenv_serve_close
+    set -g __autoenv_serve_dir
+    set -g __autoenv_serve_pid
+end
+
 # Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
 # must run instead (no server, or it handed the request back).  A server that
 # is gone is forgotten; the next helper run starts another.
 function __autoenv_serve_ask
     builtin test -n "$__autoenv_serve_dir" -a "$AUTOENV_SERVE" != 0; or return 1
     if not builtin test -p $__autoenv_serve_dir/request -a -d /proc/$__autoenv_serve_pid
-        set -g __autoenv_serve_dir
-        set -g __autoenv_serve_pid
+        __autoenv_serve_close
         return 1
     end
     # Not in its channel: still starting, or the number went to another process.
@@ -244,8 +248,7 @@ function __autoenv_serve_ask
         end
     end
     # No answer in about a second: on its own from now on.
-    set -g __autoenv_serve_dir
-    set -g __autoenv_serve_pid
+    __autoenv_serve_close
     return 1
 end
 
