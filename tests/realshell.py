@@ -53,6 +53,29 @@ def make_venv(path, python=sys.executable):
     return path
 
 
+def lines_of(printed):
+    """Lines a command printed, without the start of the next prompt."""
+    body = printed.rpartition("\n")[0]
+    return [line for line in body.split("\n") if line.strip()]
+
+
+def autoenv_lines(printed):
+    """What autoenv said in ``printed`` (every message starts with ``autoenv:``)."""
+    return [line for line in lines_of(printed) if "autoenv:" in line]
+
+
+def assert_answer_kept(shell, stamp, steps):
+    """``steps`` (a prompt, a cd that changes nothing) say nothing and leave
+    the shell's ``stamp`` as it was: no answer was computed again."""
+    # Past the one extra run a dir changed within the stamp's margin may cause.
+    shell.run("sleep 0.1")
+    shell.run("true")
+    written = os.stat(stamp).st_mtime_ns
+    for step in steps:
+        assert autoenv_lines(shell.run(step)) == [], step
+    assert os.stat(stamp).st_mtime_ns == written, "the answer was computed again with nothing changed"
+
+
 class InteractiveShell:
     def __init__(self, kind, home, init=True, env=None, timeout=20, prefix=(), cwd=None):
         # prefix: words run before the shell, e.g. setpriv arguments to start it as another user.
