@@ -22,6 +22,7 @@ shell every few seconds.  It also ends after half an hour without a request
 per switch.
 """
 
+import io
 import os
 import select
 import sys
@@ -158,8 +159,6 @@ def parse_requests(buffer):
 
 def respond(shell, pid, channel, pwd, pairs, base):
     """Answer one request; returns the status word for the reply line."""
-    import io
-
     environ = dict(base)
     environ.update(pairs)
     # Code that looks at os.environ itself (expanduser) sees the shell's values too.

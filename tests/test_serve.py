@@ -5,6 +5,7 @@ shell talks to it (FIFOs, NUL-separated requests, one reply line each); the
 real shells' side is in tests/test_serve_realshell.py.
 """
 
+import io
 import os
 import select
 import signal
@@ -111,7 +112,7 @@ def test_every_variable_the_helper_reads_is_forwarded(tmp_path, monkeypatch):
                                PWD="/", TERM="dumb", LOGNAME="me", SHLVL="1", OLDPWD="/", EDITOR="vi")
     monkeypatch.setattr(os, "environ", environ)  # expanduser() and friends read it directly
     shell = render.get("bash")
-    err = __import__("io").StringIO()
+    err = io.StringIO()
     for directory in every_kind_of_project(str(tmp_path / "projects")):
         for sub in ("", "deeper"):
             here = os.path.join(directory, sub)
