@@ -299,6 +299,8 @@ def add_cache_state(plan, finding, stamp):
         plan.add(shell.set_local_list("__autoenv_above_test", newer_than(above, stamp)))
     else:
         plan.add(shell.set_local_list("__autoenv_above", above))
+    if shell.asks_server_at_prompt:
+        plan.add(shell.set_local_list("__autoenv_extra", [path for path in above if path not in finding.chain]))
     plan.add(shell.set_local("__autoenv_stamp", stamp))
 
 

@@ -40,5 +40,6 @@ def render_init(shell_name):
             "HELPER": helper_path(),
             "NAMES": list(detect.WATCHED_NAMES),
             "FORWARDED": list(serve.FORWARDED),
+            "SYNC_FROM": str(serve.SYNC_FROM_PATHS),
         },
     )

@@ -43,6 +43,17 @@ FORWARDED = (
 # before it opens a FIFO: elsewhere fish stays on a process per switch.
 SERVED_SHELLS = ("bash", "zsh", "fish")
 
+# From this many paths to check (a chain this deep), a shell asks its server
+# whether any changed (Sync) instead of testing each: on the machine measured
+# (benchmarks/run.py) a round trip cost about what 20 `DIR -nt STAMP` tests
+# did, and costs the same however deep.
+SYNC_FROM_PATHS = 20
+
+# The server's process name (Linux): `ps` shows what it is, and a shell reads
+# its state from /proc/PID/stat, which begins "PID (autoenv-serve) S " while
+# it sleeps (the snippets spell it out too).
+PROCESS_NAME = "autoenv-serve"
+
 # How often the server checks its shell where no pidfd tells it at once.
 POLL_SECONDS = 5.0
 
@@ -138,8 +149,28 @@ def watch_shell(pid):
         return None
 
 
+class Sync:
+    """A prompt's question: did any path the shell checks change since STAMP?"""
+
+    __slots__ = ("stamp", "extras")
+
+    def __init__(self, stamp, extras):
+        self.stamp = stamp
+        self.extras = extras
+
+    def __eq__(self, other):
+        return isinstance(other, Sync) and (self.stamp, self.extras) == (other.stamp, other.extras)
+
+    def __repr__(self):
+        return "Sync(%r, %r)" % (self.stamp, self.extras)
+
+
 def parse_requests(buffer):
-    """Complete requests in ``buffer`` as (serial, pwd, pairs), and the rest."""
+    """Complete requests in ``buffer`` as (serial, pwd, body), and the rest.
+
+    ``body`` is the exported variables as a dict for an answer, or a Sync for
+    a prompt's question (``SERIAL PWD :sync STAMP EXTRA... .``).
+    """
     requests = []
     while True:
         fields = buffer.split(b"\0")
@@ -147,13 +178,16 @@ def parse_requests(buffer):
             end = fields.index(b".", 2, len(fields) - 1)
         except ValueError:
             return requests, buffer
-        serial, pwd = fields[0], fields[1]
-        pairs = {}
-        for field in fields[2:end]:
-            name, sep, value = field.partition(b"=")
-            if sep:
-                pairs[os.fsdecode(name)] = os.fsdecode(value)
-        requests.append((serial.decode("ascii", "replace"), os.fsdecode(pwd), pairs))
+        serial, pwd, rest = fields[0], fields[1], fields[2:end]
+        if rest[:1] == [b":sync"] and len(rest) >= 2:
+            body = Sync(os.fsdecode(rest[1]), [os.fsdecode(path) for path in rest[2:]])
+        else:
+            body = {}
+            for field in rest:
+                name, sep, value = field.partition(b"=")
+                if sep:
+                    body[os.fsdecode(name)] = os.fsdecode(value)
+        requests.append((serial.decode("ascii", "replace"), os.fsdecode(pwd), body))
         buffer = b"\0".join(fields[end + 1:])
 
 
@@ -185,10 +219,67 @@ def respond(shell, pid, channel, pwd, pairs, base):
     return "ok" if written == len(data) else "process"
 
 
+class Checker:
+    """Answers a prompt's Sync from inotify (``watch``), and keeps the file
+    ``changed`` in the channel while the shell may not trust its last clean
+    reply: from any request until a clean reply, and from any event on a path
+    it vouched for.  A shell that finds this server asleep (not running, so
+    every event queued so far is handled) and no such file needs not ask."""
+
+    def __init__(self, channel):
+        self.flag = os.path.join(channel, "changed")
+        self.flagged = False
+        self.raise_flag()
+        self.watcher = None
+        self.unavailable = False
+
+    def raise_flag(self):
+        if not self.flagged:
+            os.close(os.open(self.flag, os.O_WRONLY | os.O_CREAT, 0o600))
+            self.flagged = True
+
+    def lower_flag(self):
+        if self.flagged:
+            os.unlink(self.flag)
+            self.flagged = False
+
+    def fileno(self):
+        """The descriptor to wait on for events, or None before the first Sync."""
+        return None if self.watcher is None else self.watcher.fd
+
+    def events(self):
+        if self.watcher.drain():
+            self.raise_flag()
+
+    def status(self, pwd, question):
+        """"c" (clean), "d" (dirty), or "u": unknown, the shell checks for itself."""
+        if self.unavailable:
+            return "u"
+        from autoenv import watch
+
+        if self.watcher is None:
+            try:
+                self.watcher = watch.Watcher()
+            except OSError:
+                self.unavailable = True
+                return "u"
+        try:
+            clean = self.watcher.clean_since(question.stamp, watch.checked_paths(pwd, question.extras))
+        except OSError:
+            clean = None
+        if clean:
+            self.lower_flag()
+        # One letter: bash and zsh read a reply a byte per system call.
+        return {True: "c", False: "d", None: "u"}[clean]
+
+
+REPLY_SUFFIXES = (".ok", ".process", ".c", ".d", ".u")
+
+
 def mark_reply(channel, serial, status):
     """fish's reply: an empty file SERIAL.STATUS (see the snippet for why)."""
     for name in os.listdir(channel):
-        if name.endswith((".ok", ".process")):
+        if name.endswith(REPLY_SUFFIXES):
             os.unlink(os.path.join(channel, name))
     os.close(os.open(os.path.join(channel, "%s.%s" % (serial, status)), os.O_WRONLY | os.O_CREAT, 0o600))
 
@@ -210,7 +301,12 @@ def main(argv):
     reply = os.open(os.path.join(channel, "reply"), os.O_RDWR)
     # fish finds the server by it: /proc/PID/cwd is the channel.
     os.chdir(channel)
-    watcher = watch_shell(shell_pid)
+    try:
+        with open("/proc/self/comm", "w") as handle:
+            handle.write(PROCESS_NAME)
+    except OSError:
+        pass  # not Linux: shells ask rather than read /proc
+    shell_ended = watch_shell(shell_pid)
     base = {name: value for name, value in os.environ.items() if not forwarded(name)}
     idle = idle_limit(os.environ)
     import time
@@ -218,23 +314,32 @@ def main(argv):
     asked = time.monotonic()
     buffer = b""
     try:
-        while shell_alive(shell_pid):
+        checker = Checker(channel)
+        while shell_ended is not None or shell_alive(shell_pid):
             left = idle - (time.monotonic() - asked)
             if left <= 0:
                 break
-            waiting = [request] if watcher is None else [request, watcher]
-            ready, _, _ = select.select(waiting, [], [], left if watcher is not None else min(left, POLL_SECONDS))
-            if watcher is not None and watcher in ready:
+            waiting = [request] + [fd for fd in (shell_ended, checker.fileno()) if fd is not None]
+            ready, _, _ = select.select(waiting, [], [], left if shell_ended is not None else min(left, POLL_SECONDS))
+            if shell_ended is not None and shell_ended in ready:
                 break
+            if checker.fileno() in ready:
+                checker.events()
             if request not in ready:
                 continue
             asked = time.monotonic()
             buffer += os.read(request, 65536)
             requests, buffer = parse_requests(buffer)
-            for serial, pwd, pairs in requests:
+            for serial, pwd, body in requests:
                 if not serial.isdigit():
                     continue
-                status = respond(shell, pid, channel, pwd, pairs, base)
+                # Up before the work: a shell that gave up waiting (Ctrl-C)
+                # must not trust this server while it is busy.
+                checker.raise_flag()
+                if isinstance(body, Sync):
+                    status = checker.status(pwd, body)
+                else:
+                    status = respond(shell, pid, channel, pwd, body, base)
                 try:
                     if shell_name == "fish":
                         mark_reply(channel, serial, status)

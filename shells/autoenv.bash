@@ -5,6 +5,10 @@ __autoenv_python=@PYTHON@
 __autoenv_helper=@HELPER@
 __autoenv_names=(@NAMES@)
 __autoenv_forwarded=(@FORWARDED@)
+# From this many paths to check (words of `test`: four a path), the server is
+# asked instead (__autoenv_serve_sync).
+__autoenv_sync_from=@SYNC_FROM@
+__autoenv_sync_words=$(( 4 * __autoenv_sync_from ))
 
 # State between helper runs.  The helper proves what an answer depends on; the
 # shell re-checks that with builtin tests only, so an unchanged prompt or a cd
@@ -12,6 +16,7 @@ __autoenv_forwarded=(@FORWARDED@)
 # __autoenv_below: the directories from $PWD up to the one the answer hangs on
 # (__autoenv_key); __autoenv_below_test and __autoenv_above_test: those and the
 # ones above, as arguments of one `test`: DIR -nt STAMP -o ...
+# __autoenv_extra: the paths among those outside the chain from $PWD to /.
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's directories are in __autoenv_walked_below_N, their test arguments in
@@ -24,6 +29,8 @@ __autoenv_forget() {
   __autoenv_below=()
   __autoenv_below_test=()
   __autoenv_above_test=()
+  __autoenv_extra=()
+  __autoenv_synced=
   __autoenv_clean=()
   __autoenv_walked=()
 }
@@ -48,6 +55,11 @@ __autoenv_serve_pid=${__autoenv_serve_pid-}
 __autoenv_serve_request=${__autoenv_serve_request-}
 __autoenv_serve_reply=${__autoenv_serve_reply-}
 __autoenv_serve_serial=${__autoenv_serve_serial-0}
+__autoenv_serve_got=
+# The $PWD the server last replied "clean" for (see __autoenv_serve_quiet).
+__autoenv_synced=
+# 0 once the server said it cannot tell whether paths changed (no inotify).
+__autoenv_serve_syncs=${__autoenv_serve_syncs-1}
 __autoenv_serve_starts=${__autoenv_serve_starts-0}
 __autoenv_forwarded_now=()
 
@@ -82,6 +94,7 @@ __autoenv_serve_open() {
   __autoenv_serve_close
   __autoenv_serve_dir=$1
   __autoenv_serve_pid=$2
+  __autoenv_serve_syncs=1
   { \builtin exec {__autoenv_serve_request}<>"$1/request" {__autoenv_serve_reply}<>"$1/reply"; } 2>/dev/null ||
     __autoenv_serve_close
 }
@@ -104,47 +117,116 @@ __autoenv_serve_close() {
   __autoenv_serve_reply=
   __autoenv_serve_dir=
   __autoenv_serve_pid=
+  __autoenv_synced=
 }
 
-# Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
-# must run instead (no server, or it handed the request back).  A server that
-# is gone or silent is forgotten; the next helper run starts another.
-__autoenv_serve_ask() {
+# Whether there is a server to ask on this shell's descriptors.  Both must
+# still be the channel's FIFOs: one the user closed may since be a number the
+# shell reuses for anything.  Whether the server is alive is checked only when
+# a reply is late (__autoenv_serve_read), which costs a prompt nothing.
+__autoenv_serve_usable() {
   [[ -n $__autoenv_serve_dir && ${AUTOENV_SERVE-} != 0 ]] || \builtin return 1
-  # Both descriptors must still be the channel's FIFOs: one the user closed
-  # may since be a number the shell reuses for anything.
   if [[ ! /dev/fd/$__autoenv_serve_request -ef $__autoenv_serve_dir/request ||
-        ! /dev/fd/$__autoenv_serve_reply -ef $__autoenv_serve_dir/reply ]] ||
-    ! \builtin kill -0 "$__autoenv_serve_pid" 2>/dev/null; then
+        ! /dev/fd/$__autoenv_serve_reply -ef $__autoenv_serve_dir/reply ]]; then
     __autoenv_serve_close
     \builtin return 1
   fi
-  local name reply
+}
+
+# Sends a request: the next serial (two digits are enough to tell a reply
+# to it from one to a request Ctrl-C cut short), then ARGS, NUL-ended.
+__autoenv_serve_send() {
+  __autoenv_serve_serial=$(( (__autoenv_serve_serial + 1) % 100 ))
+  \builtin printf '%s\0' "$__autoenv_serve_serial" "$@" . >&"$__autoenv_serve_request" && \builtin return 0
+  __autoenv_serve_close
+  \builtin return 1
+}
+
+# Reads the reply to the last request into __autoenv_serve_got (its status
+# word), skipping replies to earlier ones.  Gives up (1) when the server is
+# gone, or silent for 2 s (stuck); the next helper run starts another.
+__autoenv_serve_read() {
+  local reply late=0
+  while (( late < 20 )); do
+    if IFS= \builtin read -r -t 0.1 -u "$__autoenv_serve_reply" reply; then
+      [[ $reply == "$__autoenv_serve_serial "* ]] || \builtin continue
+      __autoenv_serve_got=${reply#* }
+      \builtin return 0
+    fi
+    \builtin kill -0 "$__autoenv_serve_pid" 2>/dev/null || \builtin break
+    late=$((late + 1))
+  done
+  __autoenv_serve_close
+  \builtin return 1
+}
+
+# Asks the server whether any path checked for $PWD (its chain and
+# __autoenv_extra) changed since the stamp: 0 none did, 1 one did, 2 it
+# cannot tell or there is no server (then the shell tests for itself).  The
+# server watches them with inotify; see autoenv/watch.py.
+__autoenv_serve_sync() {
+  [[ $__autoenv_serve_syncs == 1 && -n $__autoenv_stamp ]] && __autoenv_serve_usable &&
+    __autoenv_serve_send "$PWD" :sync "$__autoenv_stamp" "${__autoenv_extra[@]}" &&
+    __autoenv_serve_read || \builtin return 2
+  case $__autoenv_serve_got in
+    c) __autoenv_synced=$PWD; \builtin return 0 ;;
+    d) \builtin return 1 ;;
+  esac
+  __autoenv_serve_syncs=0
+  \builtin return 2
+}
+
+# Whether the server vouches, unasked, that nothing checked for $PWD changed
+# since its last clean reply (for this $PWD, __autoenv_synced): it is asleep,
+# so it has handled every event queued so far (the kernel queues one within
+# the call that makes the change), and it has not put up its flag file
+# `changed`.  Asleep first, then the flag: the other way round, an event could
+# come between.  Linux only (/proc; the name is serve.PROCESS_NAME); elsewhere
+# the server is asked.
+__autoenv_serve_quiet() {
+  [[ $__autoenv_synced == "$PWD" && ${AUTOENV_SERVE-} != 0 ]] || \builtin return 1
+  local state
+  { IFS= \builtin read -r state < "/proc/$__autoenv_serve_pid/stat"; } 2>/dev/null || \builtin return 1
+  [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && ! -e $__autoenv_serve_dir/changed &&
+     /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir ]]
+}
+
+# Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
+# must run instead (no server, or it handed the request back).
+__autoenv_serve_ask() {
+  __autoenv_serve_usable || \builtin return 1
+  local name
   local -a pairs=()
   __autoenv_list_forwarded
   for name in "${__autoenv_forwarded_now[@]}"; do
     [[ ${!name@a} != *x* ]] || pairs+=("$name=${!name}")
   done
-  __autoenv_serve_serial=$((__autoenv_serve_serial + 1))
-  \builtin printf '%s\0' "$__autoenv_serve_serial" "$PWD" "${pairs[@]}" . >&"$__autoenv_serve_request" ||
-    { __autoenv_serve_close; \builtin return 1; }
-  # A reply to an earlier request that timed out is skipped.
-  while IFS= \builtin read -r -t 2 -u "$__autoenv_serve_reply" reply; do
-    [[ $reply == "$__autoenv_serve_serial "* ]] || \builtin continue
-    [[ $reply == "$__autoenv_serve_serial ok" ]] || \builtin return 1
-    # shellcheck disable=SC1091 # written by the server just now
-    \builtin source "$__autoenv_serve_dir/answer"
-    \builtin return 0
-  done
-  __autoenv_serve_close
-  \builtin return 1
+  __autoenv_serve_send "$PWD" "${pairs[@]}" && __autoenv_serve_read || \builtin return 1
+  [[ $__autoenv_serve_got == ok ]] || \builtin return 1
+  # shellcheck disable=SC1091 # written by the server just now
+  \builtin source "$__autoenv_serve_dir/answer"
+}
+
+# Whether a path checked for $PWD (__autoenv_below_test and _above_test) is
+# newer than the stamp: one `test`, or for a long chain, the server's word
+# (__autoenv_serve_quiet, else one question), which costs the same however deep.
+__autoenv_changed() {
+  if (( ${#__autoenv_below_test[@]} + ${#__autoenv_above_test[@]} >= __autoenv_sync_words )); then
+    __autoenv_serve_quiet && \builtin return 1
+    __autoenv_serve_sync
+    case $? in
+      0) \builtin return 1 ;;
+      1) \builtin return 0 ;;
+    esac
+  fi
+  \builtin test "${__autoenv_below_test[@]}" "${__autoenv_above_test[@]}" -z x
 }
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 __autoenv_fresh() {
   [[ $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]] || \builtin return 1
   if [[ $PWD == "$__autoenv_pwd" ]]; then
-    ! \builtin test "${__autoenv_below_test[@]}" "${__autoenv_above_test[@]}" -z x
+    ! __autoenv_changed
     \builtin return
   fi
   # No stamp could be written anywhere: the answer holds until the next cd.
@@ -154,15 +236,16 @@ __autoenv_fresh() {
     \builtin return 1
   fi
   # A directory walked from before since the stamp (cd back and forth): the
-  # directories that walk found clean need only be unchanged.
+  # directories that walk found clean need only be unchanged.  (Set before
+  # the check: when it fails, the helper's answer replaces them.)
   local seen=${__autoenv_walked[$PWD]-}
   if [[ -n $seen ]]; then
     local walked_below="__autoenv_walked_below_${seen}[@]" walked_test="__autoenv_walked_test_${seen}[@]"
-    \builtin test "${!walked_test}" "${__autoenv_above_test[@]}" -z x && \builtin return 1
     __autoenv_below=("${!walked_below}")
     __autoenv_below_test=("${!walked_test}")
     __autoenv_pwd=$PWD
-    \builtin return 0
+    ! __autoenv_changed
+    \builtin return
   fi
   # A new directory: nothing between it and the directory the answer hangs on
   # may hold a watched name.  Directories the last answer already covered
@@ -194,11 +277,10 @@ __autoenv_fresh() {
     dir=${dir%/*}
     dir=${dir:-/}
   done
-  # One test for all of them: a loop would cost bash more than the stat calls.
-  \builtin test "${below_test[@]}" "${__autoenv_above_test[@]}" -z x && \builtin return 1
   __autoenv_below=("${below[@]}")
   __autoenv_below_test=("${below_test[@]}")
   __autoenv_pwd=$PWD
+  __autoenv_changed && \builtin return 1
   # Remembered for the way back (a bounded number of directories).
   (( ${#__autoenv_walked[@]} < 64 )) || __autoenv_walked=()
   seen=$(( ${#__autoenv_walked[@]} + 1 ))
@@ -302,7 +384,9 @@ __autoenv_hook() {
   # The common case written out here, not behind two function calls: same
   # directory, same env, no directory from here up changed since the stamp.
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
-    if \builtin test "${__autoenv_below_test[@]}" "${__autoenv_above_test[@]}" -z x; then
+    if (( ${#__autoenv_below_test[@]} + ${#__autoenv_above_test[@]} >= __autoenv_sync_words )); then
+      __autoenv_changed && __autoenv_update
+    elif \builtin test "${__autoenv_below_test[@]}" "${__autoenv_above_test[@]}" -z x; then
       __autoenv_update
     fi
   else

@@ -7,6 +7,8 @@ typeset -ga __autoenv_names
 __autoenv_names=(@NAMES@)
 typeset -ga __autoenv_forwarded
 __autoenv_forwarded=(@FORWARDED@)
+# From this many paths to check, the server is asked instead (__autoenv_serve_sync).
+typeset -g __autoenv_sync_from=@SYNC_FROM@
 
 # State between helper runs.  The helper proves what an answer depends on; the
 # shell re-checks that with builtin tests only, so an unchanged prompt or a cd
@@ -22,12 +24,18 @@ typeset -g __autoenv_prompt_raw=${__autoenv_prompt_raw-} __autoenv_prompt_sig=${
 typeset -g __autoenv_serve_dir=${__autoenv_serve_dir-} __autoenv_serve_pid=${__autoenv_serve_pid-}
 typeset -g __autoenv_serve_request=${__autoenv_serve_request-} __autoenv_serve_reply=${__autoenv_serve_reply-}
 typeset -g __autoenv_serve_serial=${__autoenv_serve_serial-0} __autoenv_serve_starts=${__autoenv_serve_starts-0}
+# __autoenv_serve_syncs: 0 once the server said it cannot tell whether paths
+# changed (no inotify).
+typeset -g __autoenv_serve_syncs=${__autoenv_serve_syncs-1} __autoenv_serve_got=
+# The $PWD the server last replied "clean" for (see __autoenv_serve_quiet).
+typeset -g __autoenv_synced=
 # __autoenv_below: the directories from $PWD up to the one the answer hangs on
-# (__autoenv_key); __autoenv_above: that one and those above it.
+# (__autoenv_key); __autoenv_above: that one and those above it, and the
+# paths outside that chain the answer depends on (those also in __autoenv_extra).
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's directories are in __autoenv_walked_below_N).
-typeset -ga __autoenv_below __autoenv_above
+typeset -ga __autoenv_below __autoenv_above __autoenv_extra
 typeset -gA __autoenv_clean __autoenv_walked
 
 # Forgets what the last answer proved, before the helper gives the next one.
@@ -35,6 +43,8 @@ __autoenv_forget() {
   __autoenv_key=
   __autoenv_below=()
   __autoenv_above=()
+  __autoenv_extra=()
+  __autoenv_synced=
   __autoenv_clean=()
   __autoenv_walked=()
 }
@@ -73,6 +83,7 @@ __autoenv_serve_open() {
   __autoenv_serve_close
   __autoenv_serve_dir=$1
   __autoenv_serve_pid=$2
+  __autoenv_serve_syncs=1
   { exec {__autoenv_serve_request}<>"$1/request" {__autoenv_serve_reply}<>"$1/reply"; } 2>/dev/null ||
     __autoenv_serve_close
 }
@@ -95,39 +106,113 @@ __autoenv_serve_close() {
   __autoenv_serve_reply=
   __autoenv_serve_dir=
   __autoenv_serve_pid=
+  __autoenv_synced=
 }
 
-# Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
-# must run instead (no server, or it handed the request back).  A server that
-# is gone or silent is forgotten; the next helper run starts another.
-__autoenv_serve_ask() {
+# Whether there is a server to ask on this shell's descriptors.  Both must
+# still be the channel's FIFOs: one the user closed may since be a number the
+# shell reuses for anything.  Whether the server is alive is checked only when
+# a reply is late (__autoenv_serve_read), which costs a prompt nothing.
+__autoenv_serve_usable() {
   [[ -n $__autoenv_serve_dir && ${AUTOENV_SERVE-} != 0 ]] || return 1
-  # Both descriptors must still be the channel's FIFOs: one the user closed
-  # may since be a number the shell reuses for anything.
   if [[ ! /dev/fd/$__autoenv_serve_request -ef $__autoenv_serve_dir/request ||
-        ! /dev/fd/$__autoenv_serve_reply -ef $__autoenv_serve_dir/reply ]] ||
-    ! kill -0 "$__autoenv_serve_pid" 2>/dev/null; then
+        ! /dev/fd/$__autoenv_serve_reply -ef $__autoenv_serve_dir/reply ]]; then
     __autoenv_serve_close
     return 1
   fi
-  local name reply
+}
+
+# Sends a request: the next serial (two digits are enough to tell a reply
+# to it from one to a request Ctrl-C cut short), then ARGS, NUL-ended.
+__autoenv_serve_send() {
+  __autoenv_serve_serial=$(( (__autoenv_serve_serial + 1) % 100 ))
+  builtin printf '%s\0' "$__autoenv_serve_serial" "$@" . >&"$__autoenv_serve_request" && return 0
+  __autoenv_serve_close
+  return 1
+}
+
+# Reads the reply to the last request into __autoenv_serve_got (its status
+# word), skipping replies to earlier ones.  Gives up (1) when the server is
+# gone, or silent for 2 s (stuck); the next helper run starts another.
+__autoenv_serve_read() {
+  local reply late=0
+  while (( late < 20 )); do
+    if IFS= read -r -t 0.1 -u "$__autoenv_serve_reply" reply; then
+      [[ $reply == "$__autoenv_serve_serial "* ]] || continue
+      __autoenv_serve_got=${reply#* }
+      return 0
+    fi
+    kill -0 "$__autoenv_serve_pid" 2>/dev/null || break
+    late=$((late + 1))
+  done
+  __autoenv_serve_close
+  return 1
+}
+
+# Asks the server whether any path checked for $PWD (its chain and
+# __autoenv_extra) changed since the stamp: 0 none did, 1 one did, 2 it
+# cannot tell or there is no server (then the shell tests for itself).  The
+# server watches them with inotify; see autoenv/watch.py.
+__autoenv_serve_sync() {
+  [[ $__autoenv_serve_syncs == 1 && -n $__autoenv_stamp ]] && __autoenv_serve_usable &&
+    __autoenv_serve_send "$PWD" :sync "$__autoenv_stamp" "${__autoenv_extra[@]}" &&
+    __autoenv_serve_read || return 2
+  case $__autoenv_serve_got in
+    (c) __autoenv_synced=$PWD; return 0 ;;
+    (d) return 1 ;;
+  esac
+  __autoenv_serve_syncs=0
+  return 2
+}
+
+# Whether the server vouches, unasked, that nothing checked for $PWD changed
+# since its last clean reply (for this $PWD, __autoenv_synced): it is asleep,
+# so it has handled every event queued so far (the kernel queues one within
+# the call that makes the change), and it has not put up its flag file
+# `changed`.  Asleep first, then the flag: the other way round, an event could
+# come between.  Linux only (/proc; the name is serve.PROCESS_NAME); elsewhere
+# the server is asked.
+__autoenv_serve_quiet() {
+  [[ $__autoenv_synced == "$PWD" && ${AUTOENV_SERVE-} != 0 ]] || return 1
+  local state
+  state=$(<"/proc/$__autoenv_serve_pid/stat") 2>/dev/null || return 1
+  [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && ! -e $__autoenv_serve_dir/changed &&
+     /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir ]]
+}
+
+# Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
+# must run instead (no server, or it handed the request back).
+__autoenv_serve_ask() {
+  __autoenv_serve_usable || return 1
+  local name
   local -a pairs
   for name in ${(k)parameters[(R)*-export*]}; do
     # shellcheck disable=SC2053 # a pattern, on purpose
     [[ $name == ${~__autoenv_forwarded_pattern} ]] && pairs+=("$name=${(P)name}")
   done
-  __autoenv_serve_serial=$((__autoenv_serve_serial + 1))
-  builtin printf '%s\0' "$__autoenv_serve_serial" "$PWD" "${pairs[@]}" . >&"$__autoenv_serve_request" ||
-    { __autoenv_serve_close; return 1; }
-  # A reply to an earlier request that timed out is skipped.
-  while IFS= read -r -t 2 -u "$__autoenv_serve_reply" reply; do
-    [[ $reply == "$__autoenv_serve_serial "* ]] || continue
-    [[ $reply == "$__autoenv_serve_serial ok" ]] || return 1
-    # shellcheck disable=SC1091 # written by the server just now
-    source "$__autoenv_serve_dir/answer"
-    return 0
+  __autoenv_serve_send "$PWD" "${pairs[@]}" && __autoenv_serve_read || return 1
+  [[ $__autoenv_serve_got == ok ]] || return 1
+  # shellcheck disable=SC1091 # written by the server just now
+  source "$__autoenv_serve_dir/answer"
+}
+
+# Whether a path checked for $PWD (__autoenv_below and __autoenv_above) is
+# newer than the stamp: a test of each, or for a long chain, the server's
+# word (__autoenv_serve_quiet, else one question), which costs the same
+# however deep.
+__autoenv_changed() {
+  local dir
+  if (( ${#__autoenv_below} + ${#__autoenv_above} >= __autoenv_sync_from )); then
+    __autoenv_serve_quiet && return 1
+    __autoenv_serve_sync
+    case $? in
+      (0) return 1 ;;
+      (1) return 0 ;;
+    esac
+  fi
+  for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
+    [[ $dir -nt $__autoenv_stamp ]] && return 0
   done
-  __autoenv_serve_close
   return 1
 }
 
@@ -144,10 +229,8 @@ __autoenv_fresh() {
   # directories to compare; the answer holds until the next cd.
   [[ -z $__autoenv_stamp || -e $__autoenv_stamp ]] || return 1
   if [[ $PWD == "$__autoenv_pwd" ]]; then
-    for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
-      [[ $dir -nt $__autoenv_stamp ]] && return 1
-    done
-    return 0
+    ! __autoenv_changed
+    return
   fi
   [[ -n $__autoenv_stamp ]] || return 1
   # Outside the directory the answer hangs on: the answer changes.
@@ -155,16 +238,15 @@ __autoenv_fresh() {
     return 1
   fi
   # A directory walked from before since the stamp (cd back and forth): the
-  # directories that walk found clean need only be unchanged.
+  # directories that walk found clean need only be unchanged.  (Set before
+  # the check: when it fails, the helper's answer replaces them.)
   local seen=${__autoenv_walked[$PWD]-}
   if [[ -n $seen ]]; then
     local walked=__autoenv_walked_below_$seen
-    for dir in "${(@P)walked}" "${__autoenv_above[@]}"; do
-      [[ $dir -nt $__autoenv_stamp ]] && return 1
-    done
     __autoenv_below=("${(@P)walked}")
     __autoenv_pwd=$PWD
-    return 0
+    ! __autoenv_changed
+    return
   fi
   # A new directory: nothing between it and the directory the answer hangs on
   # may hold a watched name.  Directories the last answer already covered
@@ -176,18 +258,13 @@ __autoenv_fresh() {
     if [[ $__autoenv_pwd/ == "${dir%/}/"* ]]; then
       for known in "${__autoenv_below[@]}"; do
         [[ $known == "$dir" ]] && found=1
-        if (( found )); then
-          [[ $known -nt $__autoenv_stamp ]] && return 1
-          below+=("$known")
-        fi
+        (( found )) && below+=("$known")
       done
       (( found )) && break
     fi
     if [[ -z ${__autoenv_clean[$dir]-} ]]; then
       __autoenv_has_watched "$dir" && return 1
       __autoenv_clean[$dir]=1
-    elif [[ $dir -nt $__autoenv_stamp ]]; then
-      return 1
     fi
     below+=("$dir")
     if [[ $dir == / || -z $dir ]]; then
@@ -197,11 +274,9 @@ __autoenv_fresh() {
     dir=${dir%/*}
     dir=${dir:-/}
   done
-  for dir in "${__autoenv_above[@]}"; do
-    [[ $dir -nt $__autoenv_stamp ]] && return 1
-  done
   __autoenv_below=("${below[@]}")
   __autoenv_pwd=$PWD
+  __autoenv_changed && return 1
   # Remembered for the way back (a bounded number of directories).
   (( ${#__autoenv_walked} < 64 )) || __autoenv_walked=()
   seen=$(( ${#__autoenv_walked} + 1 ))
@@ -321,12 +396,16 @@ __autoenv_hook() {
   local dir
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv"
         && ( -e $__autoenv_stamp || -z $__autoenv_stamp ) ]]; then
-    for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
-      if [[ $dir -nt $__autoenv_stamp ]]; then
-        __autoenv_update
-        break
-      fi
-    done
+    if (( ${#__autoenv_below} + ${#__autoenv_above} >= __autoenv_sync_from )); then
+      __autoenv_changed && __autoenv_update
+    else
+      for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
+        if [[ $dir -nt $__autoenv_stamp ]]; then
+          __autoenv_update
+          break
+        fi
+      done
+    fi
   else
     __autoenv_update
   fi

@@ -163,8 +163,9 @@ def test_ancestors_innermost_first():
 class RecordingShell:
     """Stands in for a renderer: records the values the helper hands the shell."""
 
-    def __init__(self, tests_mtimes_at_once=False):
+    def __init__(self, tests_mtimes_at_once=False, asks_server_at_prompt=False):
         self.tests_mtimes_at_once = tests_mtimes_at_once
+        self.asks_server_at_prompt = asks_server_at_prompt
         self.values = {}
 
     def set_local(self, name, value):
@@ -204,6 +205,20 @@ def test_cache_state_in_project_subdirectory(tmp_path):
     # The key and everything above it: the shell compares their mtimes with the stamp.
     assert values["__autoenv_above"] == detect.ancestors(str(proj))
     assert values["__autoenv_stamp"] == "/stamp"
+
+
+def test_a_shell_that_asks_its_server_is_told_the_paths_beyond_the_chain(tmp_path):
+    """The server derives the chain from $PWD; what else the answer hangs on
+    (another tool's env dir, a file read) is sent along (watch.checked_paths)."""
+    proj = tmp_path / "proj"
+    touch(str(proj / "pyproject.toml"))
+    finding = detect.scan(str(proj))
+    outside = str(tmp_path / "elsewhere" / "virtualenvs")
+    finding.watch += [outside, str(tmp_path)]  # the second is on the chain already
+    plan = hook.Plan(RecordingShell(asks_server_at_prompt=True))
+    hook.add_cache_state(plan, finding, "/stamp")
+    assert plan.shell.values["__autoenv_extra"] == [outside]
+    assert "__autoenv_extra" not in cache_state(proj)
 
 
 def test_cache_state_at_the_key_itself(tmp_path):

@@ -372,7 +372,7 @@ def test_output_is_ascii_lines_of_known_commands(kind, tmp_path):
         assert line.split(" ", 1)[0].split("=", 1)[0] in {
             "export", "unset", "hash", "__autoenv_prompt_set", "__autoenv_key",
             "__autoenv_below", "__autoenv_above", "__autoenv_below_test", "__autoenv_above_test",
-            "__autoenv_stamp"}, line
+            "__autoenv_extra", "__autoenv_stamp"}, line
 
 
 def test_bad_arguments(tmp_path):

@@ -595,6 +595,7 @@ def test_shell_is_told_to_watch_where_the_env_appears(home, environ):
 
     class Recorder:
         tests_mtimes_at_once = False
+        asks_server_at_prompt = True
 
         def set_local(self, name, value):
             return (name, value)
@@ -606,6 +607,8 @@ def test_shell_is_told_to_watch_where_the_env_appears(home, environ):
     hook.add_cache_state(plan, finding, "/stamp")
     above = dict(plan.lines)["__autoenv_above"]
     assert venvs in above and root in above
+    # A server watching for the shell is told it apart from the chain.
+    assert dict(plan.lines)["__autoenv_extra"] == [venvs]
     # A tool dir that does not exist yet: its nearest existing parent, at most
     # two levels up, but never HOME or an XDG base dir (autoenv writes there).
     stops = others.watch_stops(environ)

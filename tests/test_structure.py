@@ -253,6 +253,32 @@ def switch_costs(shell, log, targets, expected):
         here = target
 
 
+@pytest.mark.parametrize("kind", SHELLS)
+def test_with_the_server_a_deep_prompt_or_cd_starts_no_process(kind, traced, tmp_path):
+    """40 levels down bash and zsh leave the chain to their server (see
+    tests/test_watch_realshell.py); still nothing is started, by the shell
+    or by the server."""
+    deep = project(os.path.join(str(tmp_path), *("d%02d" % i for i in range(DEPTH)), "proj"))
+    shell, log = traced(kind, serve=True)
+    shell.cd(os.path.join(deep, "src", "a"))
+    assert active_env(shell) == os.path.join(deep, ".venv")
+    deadline = time.time() + 30
+    while not shell.run("echo \"$__autoenv_serve_dir\"").splitlines()[0].strip() and time.time() < deadline:
+        time.sleep(0.1)
+    prompt(shell)  # the first prompt with the server up asks it
+
+    def inside_deep_project():
+        for _ in range(3):
+            prompt(shell)
+        shell.cd(os.path.join(deep, "src", "b"))
+        prompt(shell)
+        shell.cd(os.path.join(deep, "src", "a"))
+        prompt(shell)
+
+    log.assert_quiet("prompt and cd %d directories deep, the server on" % DEPTH, inside_deep_project)
+    assert active_env(shell) == os.path.join(deep, ".venv")
+
+
 def server_serial(shell):
     """How many requests the shell sent its server so far (a builtin echo: no process)."""
     text = shell.run("echo \"$__autoenv_serve_serial\"").splitlines()[0].strip()

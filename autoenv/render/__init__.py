@@ -28,6 +28,9 @@ class Shell:
     # The snippet checks its directories with one `test D -nt STAMP -o ...`
     # (the helper sends the arguments as __autoenv_below_test/_above_test).
     tests_mtimes_at_once = False
+    # A long chain is checked by the shell's server (serve.Sync) instead: the
+    # helper sends __autoenv_extra, the checked paths outside the chain.
+    asks_server_at_prompt = False
 
     def quote(self, value):
         """``value`` as a literal the shell reads back byte for byte."""

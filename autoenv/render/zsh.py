@@ -3,4 +3,5 @@ from autoenv.render.posix import PosixShell
 
 class Renderer(PosixShell):
     name = "zsh"
+    asks_server_at_prompt = True
     snippet_suffix = "zsh"

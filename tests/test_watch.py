@@ -1,0 +1,237 @@
+"""The server's inotify check of a long chain (autoenv/watch.py), and the flag
+file through which a shell may skip asking (serve.Checker), without a shell.
+tests/test_watch_realshell.py drives the same through real bash and zsh."""
+
+import errno
+import os
+import sys
+import time
+
+import pytest
+
+from autoenv import serve, watch
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+
+HOSTILE = "'\";&&e-$ èрт🚒 $(x)\nz"
+
+
+def stamp_at(path, ns):
+    if not os.path.exists(path):
+        open(path, "w").close()
+    os.utime(path, ns=(ns, ns))
+    return path
+
+
+def later():
+    """A stamp time after everything made so far (mtimes are coarse)."""
+    return time.time_ns() + 1_000_000_000
+
+
+@pytest.fixture
+def watcher():
+    made = watch.Watcher()
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def tree(tmp_path):
+    deep = tmp_path.joinpath(*("d%02d" % i for i in range(25)), HOSTILE)
+    deep.mkdir(parents=True)
+    return deep
+
+
+def test_shell_chain_is_the_snippets_walk():
+    assert watch.shell_chain("/a/b/c") == ["/a/b/c", "/a/b", "/a", "/"]
+    assert watch.shell_chain("/") == ["/"]
+    # Odd spellings the helper's walk (os.path.dirname) takes elsewhere: both are checked.
+    assert set(watch.checked_paths("//a", [])) >= {"//a", "/", "//"}
+
+
+def test_checked_paths_are_the_chain_and_the_extras(tree):
+    extra = "/nowhere/virtualenvs"
+    paths = watch.checked_paths(str(tree), [extra])
+    assert paths[0] == str(tree) and paths[-1] == extra
+    assert set(paths) == set(watch.shell_chain(str(tree))) | {extra}
+    assert len(paths) == len(set(paths))
+
+
+def test_dirs_newer_than_the_stamp_are_dirty_then_clean_for_a_new_stamp(watcher, tree, tmp_path):
+    paths = watch.checked_paths(str(tree), [])
+    stamp = stamp_at(str(tmp_path.parent / "old.stamp"), time.time_ns() - 10**10)
+    assert watcher.clean_since(stamp, paths) is False  # made after that stamp
+    stamp_at(stamp, later())
+    assert watcher.clean_since(stamp, paths) is True
+    assert watcher.clean_since(stamp, paths) is True
+
+
+@pytest.mark.parametrize("level", [0, 12, 26])
+@pytest.mark.parametrize("change", ["create", "remove", "rename", "mkdir"])
+def test_any_entry_change_anywhere_on_the_chain_is_dirty(watcher, tree, tmp_path, level, change):
+    chain = watch.shell_chain(str(tree))
+    where = chain[level]
+    os.makedirs(os.path.join(where, "victim-dir"), exist_ok=True)
+    with open(os.path.join(where, "victim"), "w"):
+        pass
+    stamp = stamp_at(str(tmp_path.parent / ("%s-%d.stamp" % (change, level))), later())
+    paths = watch.checked_paths(str(tree), [])
+    assert watcher.clean_since(stamp, paths) is True
+    if change == "create":
+        open(os.path.join(where, ".autoenv-disable"), "w").close()
+    elif change == "remove":
+        os.unlink(os.path.join(where, "victim"))
+    elif change == "rename":
+        os.rename(os.path.join(where, "victim"), os.path.join(where, "pyproject.toml"))
+    else:
+        os.mkdir(os.path.join(where, ".venv"))
+    assert watcher.clean_since(stamp, paths) is False
+    # And stays so until a new answer (a new stamp).
+    assert watcher.clean_since(stamp, paths) is False
+    stamp_at(stamp, later())
+    assert watcher.clean_since(stamp, paths) is True
+
+
+def test_a_file_written_below_a_chain_directory_is_not_a_change(watcher, tree, tmp_path):
+    """Only entries count, as with the directory mtimes the shells compare."""
+    existing = tree / "module.py"
+    existing.write_text("x = 1\n")
+    stamp = stamp_at(str(tmp_path.parent / "w.stamp"), later())
+    paths = watch.checked_paths(str(tree), [])
+    assert watcher.clean_since(stamp, paths) is True
+    existing.write_text("x = 2\n")
+    os.chmod(str(existing), 0o600)
+    assert watcher.clean_since(stamp, paths) is True
+
+
+def test_a_missing_extra_path_is_watched_for_from_above(watcher, tree, tmp_path):
+    elsewhere = tmp_path / "cache"
+    elsewhere.mkdir()
+    wanted = str(elsewhere / "pypoetry" / "virtualenvs")
+    stamp = stamp_at(str(tmp_path.parent / "m.stamp"), later())
+    paths = watch.checked_paths(str(tree), [wanted])
+    assert watcher.clean_since(stamp, paths) is True
+    # Beside the way down: not a change of anything checked.
+    (elsewhere / "browser").mkdir()
+    assert watcher.clean_since(stamp, paths) is True
+    # On the way down, then the path itself.
+    (elsewhere / "pypoetry").mkdir()
+    assert watcher.clean_since(stamp, paths) is False
+    stamp_at(stamp, later())
+    assert watcher.clean_since(stamp, paths) is True
+    os.mkdir(wanted)
+    assert watcher.clean_since(stamp, paths) is False
+
+
+def test_an_extra_file_written_is_a_change(watcher, tree, tmp_path):
+    read = tmp_path / "environment.yml"
+    read.write_text("name: a\n")
+    stamp = stamp_at(str(tmp_path.parent / "f.stamp"), later())
+    paths = watch.checked_paths(str(tree), [str(read)])
+    assert watcher.clean_since(stamp, paths) is True
+    with open(str(read), "a") as handle:
+        handle.write("dependencies: []\n")
+    assert watcher.clean_since(stamp, paths) is False
+
+
+def test_a_removed_chain_directory_is_a_change_and_is_watched_again(watcher, tmp_path):
+    top = tmp_path / "top"
+    (top / "gone" / "deeper").mkdir(parents=True)
+    here = str(top / "gone" / "deeper")
+    stamp = stamp_at(str(tmp_path.parent / "r.stamp"), later())
+    paths = watch.checked_paths(here, [])
+    assert watcher.clean_since(stamp, paths) is True
+    os.rmdir(here)
+    os.rmdir(str(top / "gone"))
+    assert watcher.clean_since(stamp, paths) is False
+    (top / "gone" / "deeper").mkdir(parents=True)
+    stamp_at(stamp, later())
+    assert watcher.clean_since(stamp, paths) is True
+    open(os.path.join(here, "setup.py"), "w").close()
+    assert watcher.clean_since(stamp, paths) is False
+
+
+def test_lost_events_mean_every_path_is_compared_again(watcher, tree, tmp_path):
+    stamp = stamp_at(str(tmp_path.parent / "o.stamp"), later())
+    paths = watch.checked_paths(str(tree), [])
+    assert watcher.clean_since(stamp, paths) is True
+    assert watcher._event(-1, watch.IN_Q_OVERFLOW, "") is True
+    assert watcher.trusted == set()
+    assert watcher.clean_since(stamp, paths) is True
+    assert watcher.trusted >= set(paths)
+
+
+def test_past_its_limit_it_starts_again_from_no_watches(watcher, tmp_path, monkeypatch):
+    monkeypatch.setattr(watch, "MAX_WATCHES", 40)
+    stamp = stamp_at(str(tmp_path.parent / "l.stamp"), later())
+    for name in ("a", "b", "c"):
+        here = tmp_path.joinpath(name, *("x%02d" % i for i in range(12)))
+        here.mkdir(parents=True)
+        stamp_at(stamp, later())
+        assert watcher.clean_since(stamp, watch.checked_paths(str(here), [])) is True
+        assert len(watcher.wd_of) <= 40
+        open(str(here / "pyproject.toml"), "w").close()
+        assert watcher.clean_since(stamp, watch.checked_paths(str(here), [])) is False
+
+
+def test_what_it_cannot_tell_is_left_to_the_shell(watcher, tree, tmp_path, monkeypatch):
+    assert watcher.clean_since(str(tmp_path / "no-stamp"), ["/"]) is None
+    stamp = stamp_at(str(tmp_path.parent / "u.stamp"), later())
+    # A path below a file can never exist: unchanged, as -nt has it.
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert watcher.clean_since(stamp, [str(blocker / "x" / "y")]) is True
+    # A directory it may not watch (no read permission; root reads them all).
+    monkeypatch.setattr(watcher, "_add_watch", lambda path, mask: (None, errno.EACCES))
+    assert watcher.clean_since(stamp, watch.checked_paths(str(tree), [])) is None
+
+
+# ------------------------------------------------------------ the flag file
+
+@pytest.fixture
+def checker(tmp_path):
+    channel = tmp_path / "channel"
+    channel.mkdir()
+    made = serve.Checker(str(channel))
+    yield made, str(channel / "changed")
+    if made.watcher:
+        made.watcher.close()
+
+
+def test_flag_is_up_until_a_clean_reply_and_up_again_at_a_change(checker, tree, tmp_path):
+    made, flag = checker
+    assert os.path.exists(flag)  # nothing vouched for yet
+    stamp = stamp_at(str(tmp_path.parent / "c.stamp"), later())
+    question = serve.Sync(stamp, [])
+    assert made.status(str(tree), question) == "c"
+    assert not os.path.exists(flag)
+    # An event on a path it vouched for puts it up at once (the server's loop).
+    open(str(tree.parent / ".autoenv-disable"), "w").close()
+    made.events()
+    assert os.path.exists(flag)
+    assert made.status(str(tree), question) == "d"
+    assert os.path.exists(flag)
+
+
+def test_events_elsewhere_leave_the_flag_down(checker, tree, tmp_path):
+    made, flag = checker
+    other = tmp_path / "other" / "deep"
+    other.mkdir(parents=True)
+    stamp = stamp_at(str(tmp_path.parent / "e.stamp"), later())
+    assert made.status(str(other), serve.Sync(stamp, [])) == "c"
+    stamp_at(stamp, later())  # a new answer: nothing vouched for any more
+    assert made.status(str(tree), serve.Sync(stamp, [])) == "c"
+    # other's own directory is not on tree's chain; its old watch is not trusted.
+    open(str(other / "pyproject.toml"), "w").close()
+    made.events()
+    assert not os.path.exists(flag)
+
+
+def test_sync_requests_parse_with_their_extras():
+    raw = b"".join(os.fsencode(f) + b"\0" for f in ("7", "/p/" + HOSTILE, ":sync", "/s/1.stamp", "/x/y", "."))
+    (serial, pwd, body), = serve.parse_requests(raw)[0]
+    assert (serial, pwd) == ("7", "/p/" + HOSTILE)
+    assert body == serve.Sync("/s/1.stamp", ["/x/y"])
+    # An answer request whose variables happen to look alike stays one.
+    (_, _, pairs), = serve.parse_requests(b"8\0/p\0:sync=1\0.\0")[0]
+    assert pairs == {":sync": "1"}

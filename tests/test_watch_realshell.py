@@ -1,0 +1,165 @@
+"""Deep in a tree, real bash and zsh leave the check of their long chain to
+their server (autoenv/watch.py): asked once after a cd, then trusted unasked
+while it sleeps with its flag down.  Whatever the route, a marker made
+anywhere on the path counts at the next prompt, also when the command line
+before that prompt made it, and a server that is stopped or killed is never
+trusted.  (fish keeps its own tests; tests/test_structure.py shows no process
+starts.)"""
+
+import contextlib
+import os
+import signal
+import time
+
+import pytest
+
+from autoenv import detect, serve
+from conftest import require_shell
+from realshell import InteractiveShell, make_venv, quote_for
+from test_serve_realshell import echo, gone, server_of
+
+SHELLS = ["bash", "zsh"]
+DEPTH = 40
+HOSTILE = "p '\";&&e-$ èрт🚒 $(x) `y`"
+
+
+@pytest.fixture
+def deep_project(tmp_path):
+    """(levels, project, env): a project DEPTH directories down, some hostile."""
+    names = ["d%02d" % i if i % 10 else "d%02d %s" % (i, HOSTILE) for i in range(1, DEPTH + 1)]
+    levels = [str(tmp_path.joinpath(*names[:n + 1])) for n in range(DEPTH)]
+    proj = os.path.join(levels[-1], "proj")
+    os.makedirs(os.path.join(proj, "src", "a"))
+    os.makedirs(os.path.join(proj, "src", "b"))
+    with open(os.path.join(proj, "pyproject.toml"), "w") as handle:
+        handle.write("[project]\nname = 'deep'\n")
+    env = make_venv(os.path.join(proj, ".venv"))
+    return levels, proj, env
+
+
+def active_env(shell):
+    return shell.state()["VIRTUAL_ENV"] or None
+
+
+def vouched(shell):
+    """Whether the shell's last check of this directory was the server's clean reply."""
+    return shell.run('[ "$__autoenv_synced" = "$PWD" ] && echo yes || echo no').splitlines()[0].strip() == "yes"
+
+
+def serial(shell):
+    return int(echo(shell, '"$__autoenv_serve_serial"') or 0)
+
+
+@contextlib.contextmanager
+def deep_shell(kind, home, where):
+    require_shell(kind)
+    with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0"}, timeout=40) as shell:
+        shell.cd(where)
+        server_of(shell)
+        shell.run("true")  # the first prompt with the server up asks it
+        yield shell
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_long_chain_is_left_to_the_server_and_trusted_unasked(kind, home, deep_project):
+    levels, proj, env = deep_project
+    with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
+        assert active_env(shell) == env
+        assert vouched(shell), "the server never said this chain is clean"
+        before = serial(shell)
+        for _ in range(6):
+            shell.run("true")
+        # Asleep with its flag down: not asked at all (once at most, should a
+        # prompt catch it still going back to sleep).
+        assert serial(shell) - before <= 1
+        # A cd asks once (new directories), and the prompts after it are quiet again.
+        for target in ("b", "a", "b", "a"):
+            shell.cd(os.path.join(proj, "src", target))
+        assert vouched(shell)
+        assert 4 <= serial(shell) - before <= 6
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_markers_anywhere_on_a_deep_path_count_at_the_next_prompt(kind, home, deep_project):
+    levels, proj, env = deep_project
+    with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
+        for where in (levels[0], levels[9], levels[DEPTH // 2], levels[-1], proj, os.path.join(proj, "src")):
+            marker = os.path.join(where, detect.DISABLE_MARKER)
+            open(marker, "w").close()
+            shell.run("true")
+            assert active_env(shell) is None, "%s not seen at the next prompt" % marker
+            os.remove(marker)
+            shell.run("true")
+            assert active_env(shell) == env, "removing %s not seen at the next prompt" % marker
+        # An env that appears closer in: an inner project's.
+        inner = make_venv(os.path.join(proj, "src", ".venv"))
+        shell.run("true")
+        assert active_env(shell) == inner
+        os.rename(inner, inner + "-gone")
+        shell.run("true")
+        assert active_env(shell) == env
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_a_change_the_command_line_makes_counts_at_its_own_prompt(kind, home, deep_project):
+    """The marker is written by the shell itself, microseconds before its hook
+    runs: the server has had no time to see the event.  It must not be
+    trusted then, and is not: the kernel wakes it within the write."""
+    levels, proj, env = deep_project
+    with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
+        for round_ in range(12):
+            where = (levels[round_ * 3], proj, os.path.join(proj, "src", "a"))[round_ % 3]
+            marker = quote_for(kind, os.path.join(where, detect.DISABLE_MARKER))
+            shell.run(": > %s" % marker)
+            assert active_env(shell) is None, "marker %d (%s) not seen at its own prompt" % (round_, where)
+            shell.run("rm %s" % marker)
+            assert active_env(shell) == env, "removal %d (%s) not seen at its own prompt" % (round_, where)
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+@pytest.mark.parametrize("how", ["stopped", "killed"])
+def test_a_server_that_cannot_answer_is_never_trusted(kind, how, home, deep_project):
+    levels, proj, env = deep_project
+    with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
+        pid, _ = server_of(shell)
+        assert vouched(shell)
+        os.kill(pid, signal.SIGSTOP if how == "stopped" else signal.SIGKILL)
+        try:
+            marker = os.path.join(levels[DEPTH // 2], detect.DISABLE_MARKER)
+            open(marker, "w").close()
+            started = time.time()
+            shell.run("true")
+            assert time.time() - started < 10
+            assert active_env(shell) is None
+            os.remove(marker)
+            shell.run("true")
+            assert active_env(shell) == env
+        finally:
+            if how == "stopped":
+                os.kill(pid, signal.SIGCONT)
+        if how == "killed":
+            assert gone(pid)
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_the_server_is_not_consulted_when_switched_off(kind, home, deep_project):
+    levels, proj, env = deep_project
+    with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
+        before = serial(shell)
+        shell.run("export AUTOENV_SERVE=0")
+        marker = os.path.join(levels[3], detect.DISABLE_MARKER)
+        open(marker, "w").close()
+        shell.run("true")
+        assert active_env(shell) is None
+        os.remove(marker)
+        shell.run("true")
+        assert active_env(shell) == env
+        assert serial(shell) == before
+
+
+def test_the_snippets_know_the_servers_process_name():
+    """The shells match /proc/PID/stat against it (serve.PROCESS_NAME)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for kind in SHELLS:
+        with open(os.path.join(here, "shells", "autoenv." + kind), encoding="utf-8") as handle:
+            assert "(%s) S " % serve.PROCESS_NAME in handle.read()
