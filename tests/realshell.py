@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,6 +77,15 @@ def assert_answer_kept(shell, stamp, steps):
     assert os.stat(stamp).st_mtime_ns == written, "the answer was computed again with nothing changed"
 
 
+def _signals_as_at_a_terminal():
+    """In the shell's child: SIGINT and SIGQUIT back to their defaults.  A test
+    run started in the background (``./test.sh &``) inherits them ignored, a
+    shell passes that on to every command it runs, and the Ctrl-C tests would
+    then wait on a helper that cannot be interrupted."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 class InteractiveShell:
     def __init__(self, kind, home, init=True, env=None, timeout=20, prefix=(), cwd=None):
         # prefix: words run before the shell, e.g. setpriv arguments to start it as another user.
@@ -101,6 +111,7 @@ class InteractiveShell:
             codec_errors="replace",
             timeout=timeout,
             dimensions=(50, 400),
+            preexec_fn=_signals_as_at_a_terminal,
         )
         self.child.delaybeforesend = None
         self.transcript = []
