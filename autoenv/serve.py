@@ -220,39 +220,62 @@ def respond(shell, pid, channel, pwd, pairs, base):
 
 
 class Checker:
-    """Answers a prompt's Sync from inotify (``watch``), and keeps the file
-    ``changed`` in the channel while the shell may not trust its last clean
-    reply: from any request until a clean reply, and from any event on a path
-    it vouched for.  A shell that finds this server asleep (not running, so
-    every event queued so far is handled) and no such file needs not ask."""
+    """Answers a prompt's Sync from inotify (``watch``), and leaves a token for
+    each clean answer: an empty file SERIAL.clean in the channel, there for as
+    long as that answer holds.  A shell back in that directory that finds the
+    token, this server asleep (so every event queued so far is handled) and
+    not busy (no file ``busy``), need not ask.  Tokens go at an event on any
+    path vouched for, and when a new answer (stamp) makes them all old."""
+
+    MAX_TOKENS = 256
 
     def __init__(self, channel):
-        self.flag = os.path.join(channel, "changed")
-        self.flagged = False
-        self.raise_flag()
+        self.channel = channel
+        self.busy = os.path.join(channel, "busy")
+        self.tokens = []  # serials with a token file, oldest first
         self.watcher = None
         self.unavailable = False
+        self.generation = None
 
-    def raise_flag(self):
-        if not self.flagged:
-            os.close(os.open(self.flag, os.O_WRONLY | os.O_CREAT, 0o600))
-            self.flagged = True
+    def _token(self, serial):
+        return os.path.join(self.channel, serial + ".clean")
 
-    def lower_flag(self):
-        if self.flagged:
-            os.unlink(self.flag)
-            self.flagged = False
+    def begin(self):
+        """Busy from here to ``end``: a shell that stopped waiting (Ctrl-C)
+        must not trust a token while this server works, even asleep (a stat
+        on a hung mount)."""
+        os.close(os.open(self.busy, os.O_WRONLY | os.O_CREAT, 0o600))
+
+    def end(self):
+        try:
+            os.unlink(self.busy)
+        except FileNotFoundError:
+            pass
+
+    def _forget_tokens(self):
+        for serial in self.tokens:
+            try:
+                os.unlink(self._token(serial))
+            except FileNotFoundError:
+                pass
+        self.tokens = []
+
+    def _follow_generation(self):
+        if self.watcher.generation != self.generation:
+            self._forget_tokens()
+            self.generation = self.watcher.generation
 
     def fileno(self):
         """The descriptor to wait on for events, or None before the first Sync."""
         return None if self.watcher is None else self.watcher.fd
 
     def events(self):
-        if self.watcher.drain():
-            self.raise_flag()
+        self.watcher.drain()
+        self._follow_generation()
 
-    def status(self, pwd, question):
-        """"c" (clean), "d" (dirty), or "u": unknown, the shell checks for itself."""
+    def status(self, serial, pwd, question):
+        """"c" (clean, with a token left), "d" (dirty), or "u": unknown, the
+        shell checks for itself."""
         if self.unavailable:
             return "u"
         from autoenv import watch
@@ -267,8 +290,12 @@ class Checker:
             clean = self.watcher.clean_since(question.stamp, watch.checked_paths(pwd, question.extras))
         except OSError:
             clean = None
+        self._follow_generation()
         if clean:
-            self.lower_flag()
+            os.close(os.open(self._token(serial), os.O_WRONLY | os.O_CREAT, 0o600))
+            self.tokens.append(serial)
+            if len(self.tokens) > self.MAX_TOKENS:
+                os.unlink(self._token(self.tokens.pop(0)))
         # One letter: bash and zsh read a reply a byte per system call.
         return {True: "c", False: "d", None: "u"}[clean]
 
@@ -333,13 +360,16 @@ def main(argv):
             for serial, pwd, body in requests:
                 if not serial.isdigit():
                     continue
-                # Up before the work: a shell that gave up waiting (Ctrl-C)
-                # must not trust this server while it is busy.
-                checker.raise_flag()
-                if isinstance(body, Sync):
-                    status = checker.status(pwd, body)
-                else:
-                    status = respond(shell, pid, channel, pwd, body, base)
+                checker.begin()
+                try:
+                    if isinstance(body, Sync):
+                        status = checker.status(serial, pwd, body)
+                    else:
+                        status = respond(shell, pid, channel, pwd, body, base)
+                finally:
+                    checker.end()
+                if shell_name == "fish" and isinstance(body, Sync):
+                    continue  # fish looks for the token; it waits for no reply
                 try:
                     if shell_name == "fish":
                         mark_reply(channel, serial, status)

@@ -100,6 +100,9 @@ class Watcher:
         self.changed = set()  # paths with an event since the stamp
         self.trusted = set()  # paths found no newer than the stamp, with a watch in place
         self.stamp_ns = None
+        # Counts the times trust in paths was withdrawn (an event on a trusted
+        # path, lost events, a new stamp): what was vouched for before is not now.
+        self.generation = 0
         self._open()
 
     def _open(self):
@@ -133,12 +136,14 @@ class Watcher:
             self.close()
             self._open()
             self.trusted.clear()
+            self.generation += 1
         if stamp_ns != self.stamp_ns:
             # A new answer: what changed before it is in it.
             self.changed.clear()
             self.trusted.clear()
             self.waiting.clear()
             self.stamp_ns = stamp_ns
+            self.generation += 1
         clean = True
         for path in paths:
             if path in self.changed:
@@ -189,21 +194,20 @@ class Watcher:
         return (wd, None) if wd >= 0 else (None, ctypes.get_errno())
 
     def drain(self):
-        """Take in the events queued so far; True when one may concern a path
-        found unchanged since the stamp."""
-        concerned = False
+        """Take in the events queued so far."""
         while True:
             try:
                 data = os.read(self.fd, 65536)
             except BlockingIOError:
-                return concerned
+                return
             offset = 0
             while offset < len(data):
                 wd, mask, _cookie, size = _HEADER.unpack_from(data, offset)
                 offset += _HEADER.size
                 name = data[offset:offset + size].rstrip(b"\0")
                 offset += size
-                concerned = self._event(wd, mask, os.fsdecode(name)) or concerned
+                if self._event(wd, mask, os.fsdecode(name)):
+                    self.generation += 1
 
     def _event(self, wd, mask, name):
         """Note one event; True when it concerns a trusted path."""

@@ -5,6 +5,9 @@ set -g __autoenv_python @PYTHON@
 set -g __autoenv_helper @HELPER@
 set -g __autoenv_names @NAMES@
 set -g __autoenv_forwarded @FORWARDED@
+# From this many paths to check (words of `test`: four a path), the server's
+# word is sought (__autoenv_changed).
+set -g __autoenv_sync_words (math 4 \* @SYNC_FROM@)
 
 # State between helper runs.  The helper proves what an answer depends on; the
 # shell re-checks that with builtin tests only, so an unchanged prompt or a cd
@@ -12,6 +15,9 @@ set -g __autoenv_forwarded @FORWARDED@
 # __autoenv_below: the directories from $PWD up to the one the answer hangs on
 # (__autoenv_key); __autoenv_below_test and __autoenv_above_test: those and the
 # ones above, as arguments of one `test`: DIR -nt STAMP -o ...
+# __autoenv_extra: the paths among those outside the chain from $PWD to /.
+# __autoenv_token_dirs and __autoenv_token_serials: directories the server was
+# asked to vouch for, and the serial whose token file says it still does.
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's own directories are in __autoenv_walked_below_N, their test arguments
@@ -22,6 +28,9 @@ function __autoenv_forget
     set -g __autoenv_below
     set -g __autoenv_below_test
     set -g __autoenv_above_test
+    set -g __autoenv_extra
+    set -g __autoenv_token_dirs
+    set -g __autoenv_token_serials
     set -g __autoenv_clean
     set -g __autoenv_walked
 end
@@ -91,8 +100,7 @@ function __autoenv_fresh
     # directories to compare; the answer holds until the next cd.
     builtin test -z "$__autoenv_stamp" -o -e "$__autoenv_stamp"; or return 1
     if builtin test "$PWD" = "$__autoenv_pwd"
-        # One test for all directories: DIR -nt STAMP -o ... (sent by the helper).
-        builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 1
+        __autoenv_changed; and return 1
         return 0
     end
     builtin test -n "$__autoenv_stamp"; or return 1
@@ -109,12 +117,13 @@ function __autoenv_fresh
     # fish a dozen builtins per directory, a memory two builtins in all.
     set -l seen (builtin contains -i -- $PWD $__autoenv_walked)
     if builtin test -n "$seen"
+        # (Set before the check: when it fails, the helper's answer replaces them.)
         set -l walked_below __autoenv_walked_below_$seen
         set -l walked_test __autoenv_walked_test_$seen
-        builtin test $$walked_test $__autoenv_above_test -z x; and return 1
         set -g __autoenv_below $$walked_below
         set -g __autoenv_below_test $$walked_test
         set -g __autoenv_pwd $PWD
+        __autoenv_changed; and return 1
         return 0
     end
     # A new directory: nothing between it and the directory the answer hangs on
@@ -146,10 +155,10 @@ function __autoenv_fresh
         set dir (builtin string replace -r -- '/[^/]*$' '' "$dir")
         builtin test -n "$dir"; or set dir /
     end
-    builtin test $below_test $__autoenv_above_test -z x; and return 1
     set -g __autoenv_below $below
     set -g __autoenv_below_test $below_test
     set -g __autoenv_pwd $PWD
+    __autoenv_changed; and return 1
     # Remembered for the way back (a bounded number of directories).
     builtin test (builtin count $__autoenv_walked) -lt 64; or set -g __autoenv_walked
     set -g -a __autoenv_walked $PWD
@@ -217,19 +226,82 @@ end
 function __autoenv_serve_close
     set -g __autoenv_serve_dir
     set -g __autoenv_serve_pid
+    set -g __autoenv_token_dirs
+    set -g __autoenv_token_serials
 end
 
-# Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
-# must run instead (no server, or it handed the request back).  A server that
-# is gone is forgotten; the next helper run starts another.
-function __autoenv_serve_ask
+# Whether the server is there to ask: alive, in its channel.
+function __autoenv_serve_usable
     builtin test -n "$__autoenv_serve_dir" -a "$AUTOENV_SERVE" != 0; or return 1
     if not builtin test -p $__autoenv_serve_dir/request -a -d /proc/$__autoenv_serve_pid
         __autoenv_serve_close
         return 1
     end
     # Not in its channel: still starting, or the number went to another process.
-    builtin test /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir 2>/dev/null; or return 1
+    builtin test /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir 2>/dev/null
+end
+
+# Whether the server is asleep (state S in /proc/PID/stat; the name is
+# serve.PROCESS_NAME) and not busy: then it has handled every event queued
+# so far, since the kernel queues one within the call that makes a change.
+# Asleep first, then the files in its channel (TOKEN too, if given): the
+# other way round, an event could come between.
+function __autoenv_serve_asleep --argument-names token
+    builtin test -n "$__autoenv_serve_dir" -a "$AUTOENV_SERVE" != 0 \
+        -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir" 2>/dev/null; or return 1
+    builtin read -l state </proc/$__autoenv_serve_pid/stat; or return 1
+    builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
+    and builtin test ! -e $__autoenv_serve_dir/busy -a -e "$__autoenv_serve_dir/$token"
+end
+
+# Whether the server vouches, unasked, that nothing checked for $PWD changed
+# since it last found it unchanged: it is asleep, and that check's token file
+# is still there.
+function __autoenv_serve_quiet
+    set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs); or return 1
+    __autoenv_serve_asleep $__autoenv_token_serials[$index].clean
+end
+
+# Asks the server to watch every path checked for $PWD (its chain and
+# __autoenv_extra) and leave a token while none changed since the stamp
+# (autoenv/watch.py); waits for nothing.  Only a server asleep is asked: one
+# that is stopped or stuck would never empty its FIFO.
+function __autoenv_serve_watch
+    builtin test -n "$__autoenv_stamp"; and __autoenv_serve_asleep; or return
+    set -g __autoenv_serve_serial (math $__autoenv_serve_serial + 1)
+    builtin printf '%s\0' $__autoenv_serve_serial $PWD :sync $__autoenv_stamp $__autoenv_extra . \
+        >$__autoenv_serve_dir/request; or return
+    set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
+    if builtin test -n "$index"
+        set -g __autoenv_token_serials[$index] $__autoenv_serve_serial
+    else
+        set -g -a __autoenv_token_dirs $PWD
+        set -g -a __autoenv_token_serials $__autoenv_serve_serial
+    end
+end
+
+# Whether a path checked for $PWD (__autoenv_below_test and _above_test) is
+# newer than the stamp: one `test`, unless the chain is long (either list)
+# and the server vouches for it (__autoenv_serve_quiet).  A long chain found
+# unchanged is handed to the server to watch from then on.
+function __autoenv_changed
+    if set -q __autoenv_below_test[$__autoenv_sync_words]; or set -q __autoenv_above_test[$__autoenv_sync_words]
+        __autoenv_serve_quiet; and return 1
+        builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 0
+        __autoenv_serve_watch
+        return 1
+    end
+    builtin test $__autoenv_below_test $__autoenv_above_test -z x
+end
+
+# Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
+# must run instead (no server, or it handed the request back).  A server that
+# is gone is forgotten; the next helper run starts another.
+# Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
+# must run instead (no server, or it handed the request back).  A server that
+# is gone is forgotten; the next helper run starts another.
+function __autoenv_serve_ask
+    __autoenv_serve_usable; or return 1
     set -l pairs
     for name in (builtin string match -r -e -- $__autoenv_forwarded_regex (builtin set --names --export))
         # Quoted, a list is joined the way fish exports it (colons for a path variable).
@@ -313,10 +385,14 @@ end
 
 function __autoenv_on_prompt --on-event fish_prompt
     # The common case in two builtins (each costs fish more than its stat
-    # calls): same directory, same env, nothing on the path newer than the stamp.
+    # calls): same directory, same env, nothing on the path newer than the
+    # stamp.  A long chain may have the server's word instead (__autoenv_changed).
     if not builtin test "$PWD" = "$__autoenv_pwd" -a "$VIRTUAL_ENV" = "$__autoenv_venv" -a "$__autoenv_ready" = 1 \
             -a "$__autoenv_can_compare" = 1 -a -e "$__autoenv_stamp"
-        or builtin test $__autoenv_below_test $__autoenv_above_test -z x
+        __autoenv_update
+    else if set -q __autoenv_below_test[$__autoenv_sync_words]; or set -q __autoenv_above_test[$__autoenv_sync_words]
+        __autoenv_changed; and __autoenv_update
+    else if builtin test $__autoenv_below_test $__autoenv_above_test -z x
         __autoenv_update
     end
     # VIRTUAL_ENV_DISABLE_PROMPT set or unset since: build the prefix again.

@@ -27,16 +27,16 @@ typeset -g __autoenv_serve_serial=${__autoenv_serve_serial-0} __autoenv_serve_st
 # __autoenv_serve_syncs: 0 once the server said it cannot tell whether paths
 # changed (no inotify).
 typeset -g __autoenv_serve_syncs=${__autoenv_serve_syncs-1} __autoenv_serve_got=
-# The $PWD the server last replied "clean" for (see __autoenv_serve_quiet).
-typeset -g __autoenv_synced=
 # __autoenv_below: the directories from $PWD up to the one the answer hangs on
 # (__autoenv_key); __autoenv_above: that one and those above it, and the
 # paths outside that chain the answer depends on (those also in __autoenv_extra).
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's directories are in __autoenv_walked_below_N).
+# __autoenv_tokens: $PWD -> serial of the server's clean reply for it, whose
+# token file stays while that reply holds (see __autoenv_serve_quiet).
 typeset -ga __autoenv_below __autoenv_above __autoenv_extra
-typeset -gA __autoenv_clean __autoenv_walked
+typeset -gA __autoenv_clean __autoenv_walked __autoenv_tokens
 
 # Forgets what the last answer proved, before the helper gives the next one.
 __autoenv_forget() {
@@ -44,7 +44,7 @@ __autoenv_forget() {
   __autoenv_below=()
   __autoenv_above=()
   __autoenv_extra=()
-  __autoenv_synced=
+  __autoenv_tokens=()
   __autoenv_clean=()
   __autoenv_walked=()
 }
@@ -106,7 +106,7 @@ __autoenv_serve_close() {
   __autoenv_serve_reply=
   __autoenv_serve_dir=
   __autoenv_serve_pid=
-  __autoenv_synced=
+  __autoenv_tokens=()
 }
 
 # Whether there is a server to ask on this shell's descriptors.  Both must
@@ -122,10 +122,9 @@ __autoenv_serve_usable() {
   fi
 }
 
-# Sends a request: the next serial (two digits are enough to tell a reply
-# to it from one to a request Ctrl-C cut short), then ARGS, NUL-ended.
+# Sends a request: the next serial, then ARGS, NUL-ended.
 __autoenv_serve_send() {
-  __autoenv_serve_serial=$(( (__autoenv_serve_serial + 1) % 100 ))
+  __autoenv_serve_serial=$((__autoenv_serve_serial + 1))
   builtin printf '%s\0' "$__autoenv_serve_serial" "$@" . >&"$__autoenv_serve_request" && return 0
   __autoenv_serve_close
   return 1
@@ -158,7 +157,7 @@ __autoenv_serve_sync() {
     __autoenv_serve_send "$PWD" :sync "$__autoenv_stamp" "${__autoenv_extra[@]}" &&
     __autoenv_serve_read || return 2
   case $__autoenv_serve_got in
-    (c) __autoenv_synced=$PWD; return 0 ;;
+    (c) __autoenv_tokens[$PWD]=$__autoenv_serve_serial; return 0 ;;
     (d) return 1 ;;
   esac
   __autoenv_serve_syncs=0
@@ -166,18 +165,18 @@ __autoenv_serve_sync() {
 }
 
 # Whether the server vouches, unasked, that nothing checked for $PWD changed
-# since its last clean reply (for this $PWD, __autoenv_synced): it is asleep,
-# so it has handled every event queued so far (the kernel queues one within
-# the call that makes the change), and it has not put up its flag file
-# `changed`.  Asleep first, then the flag: the other way round, an event could
+# since its last clean reply for this $PWD: that reply's token file is still
+# there, and the server is asleep (so it has handled every event queued so
+# far: the kernel queues one within the call that makes the change) and not
+# busy.  Asleep first, then the files: the other way round, an event could
 # come between.  Linux only (/proc; the name is serve.PROCESS_NAME); elsewhere
 # the server is asked.
 __autoenv_serve_quiet() {
-  [[ $__autoenv_synced == "$PWD" && ${AUTOENV_SERVE-} != 0 ]] || return 1
-  local state
+  local token=${__autoenv_tokens[$PWD]-} state
+  [[ -n $token && ${AUTOENV_SERVE-} != 0 ]] || return 1
   state=$(<"/proc/$__autoenv_serve_pid/stat") 2>/dev/null || return 1
-  [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && ! -e $__autoenv_serve_dir/changed &&
-     /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir ]]
+  [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && ! -e $__autoenv_serve_dir/busy &&
+     -e $__autoenv_serve_dir/$token.clean && /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir ]]
 }
 
 # Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper

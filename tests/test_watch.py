@@ -193,38 +193,57 @@ def checker(tmp_path):
     channel = tmp_path / "channel"
     channel.mkdir()
     made = serve.Checker(str(channel))
-    yield made, str(channel / "changed")
+    yield made, channel
     if made.watcher:
         made.watcher.close()
 
 
-def test_flag_is_up_until_a_clean_reply_and_up_again_at_a_change(checker, tree, tmp_path):
-    made, flag = checker
-    assert os.path.exists(flag)  # nothing vouched for yet
+def ask(made, serial, pwd, stamp):
+    made.begin()
+    try:
+        return made.status(serial, str(pwd), serve.Sync(stamp, []))
+    finally:
+        made.end()
+
+
+def test_a_clean_reply_leaves_a_token_until_a_path_it_vouched_for_changes(checker, tree, tmp_path):
+    made, channel = checker
     stamp = stamp_at(str(tmp_path.parent / "c.stamp"), later())
-    question = serve.Sync(stamp, [])
-    assert made.status(str(tree), question) == "c"
-    assert not os.path.exists(flag)
-    # An event on a path it vouched for puts it up at once (the server's loop).
+    assert ask(made, "1", tree, stamp) == "c"
+    assert (channel / "1.clean").exists() and not (channel / "busy").exists()
+    # An event on a path it vouched for takes it away at once (the server's loop).
     open(str(tree.parent / ".autoenv-disable"), "w").close()
     made.events()
-    assert os.path.exists(flag)
-    assert made.status(str(tree), question) == "d"
-    assert os.path.exists(flag)
+    assert not (channel / "1.clean").exists()
+    assert ask(made, "2", tree, stamp) == "d"
+    assert not (channel / "2.clean").exists()
 
 
-def test_events_elsewhere_leave_the_flag_down(checker, tree, tmp_path):
-    made, flag = checker
+def test_tokens_for_other_directories_stay_while_theirs_are_unchanged(checker, tree, tmp_path):
+    made, channel = checker
     other = tmp_path / "other" / "deep"
     other.mkdir(parents=True)
     stamp = stamp_at(str(tmp_path.parent / "e.stamp"), later())
-    assert made.status(str(other), serve.Sync(stamp, [])) == "c"
-    stamp_at(stamp, later())  # a new answer: nothing vouched for any more
-    assert made.status(str(tree), serve.Sync(stamp, [])) == "c"
-    # other's own directory is not on tree's chain; its old watch is not trusted.
+    assert ask(made, "1", other, stamp) == "c"
+    assert ask(made, "2", tree, stamp) == "c"
+    assert sorted(os.listdir(str(channel))) == ["1.clean", "2.clean"]
+    # A change on other's chain alone: every token goes (one vouched-for path changed).
     open(str(other / "pyproject.toml"), "w").close()
     made.events()
-    assert not os.path.exists(flag)
+    assert os.listdir(str(channel)) == []
+    # A new answer (stamp): tokens from before it would be stale.
+    assert ask(made, "3", tree, stamp) == "c"
+    stamp_at(stamp, later())
+    assert ask(made, "4", tree, stamp) == "c"
+    assert os.listdir(str(channel)) == ["4.clean"]
+
+
+def test_busy_while_a_request_is_worked_on(checker, tree, tmp_path):
+    made, channel = checker
+    made.begin()
+    assert (channel / "busy").exists()
+    made.end()
+    assert not (channel / "busy").exists()
 
 
 def test_sync_requests_parse_with_their_extras():

@@ -51,6 +51,7 @@ def fish_quote(value):
 
 class Renderer(Shell):
     name = "fish"
+    asks_server_at_prompt = True
     snippet_suffix = "fish"
     tests_mtimes_at_once = True
 
