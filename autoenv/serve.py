@@ -11,10 +11,16 @@ sources that file.  ``SERIAL process`` hands the request back: an env may be
 built, or something is to be said, which a helper of its own does in the
 foreground.  fish, which cannot wait on a FIFO with a timeout, looks for an
 empty file ``SERIAL.ok`` or ``SERIAL.process`` instead of reading a line.  The
-shell checks the server is alive before it asks (bash and zsh with ``kill -0``
-and that their descriptors are still the FIFOs, fish through ``/proc``) and
-gives up after a timeout, so a dead or stuck server costs one ordinary helper
-run, never a hang.
+shell checks its side before it asks (bash and zsh that their descriptors are
+still the FIFOs, fish through ``/proc`` that the server sits in its channel),
+and whether the server is alive when a reply is late; it gives up after a
+timeout, so a dead or stuck server costs one ordinary helper run, never a hang.
+
+Deep in a tree the shell also asks whether any directory it would check
+changed (``SERIAL PWD :sync STAMP EXTRA... .``, replied ``c``, ``d`` or
+``u``); the server watches them with inotify (``watch``) and leaves a token
+file for a clean reply, which the shell trusts without asking while the
+server sleeps (``Checker``).
 
 The server ends with its shell: it waits on a pidfd (Linux) or checks the
 shell every few seconds.  It also ends after half an hour without a request
@@ -43,10 +49,10 @@ FORWARDED = (
 # before it opens a FIFO: elsewhere fish stays on a process per switch.
 SERVED_SHELLS = ("bash", "zsh", "fish")
 
-# From this many paths to check (a chain this deep), a shell asks its server
-# whether any changed (Sync) instead of testing each: on the machine measured
-# (benchmarks/run.py) a round trip cost about what 20 `DIR -nt STAMP` tests
-# did, and costs the same however deep.
+# From this many paths to check (a chain this deep), a shell leaves the check
+# to its server (Sync, then its tokens) instead of testing each path: on the
+# machine measured (benchmarks/run.py) fewer cost the shell's own tests no
+# more, while the server's word costs the same however deep.
 SYNC_FROM_PATHS = 20
 
 # The server's process name (Linux): `ps` shows what it is, and a shell reads
@@ -300,13 +306,10 @@ class Checker:
         return {True: "c", False: "d", None: "u"}[clean]
 
 
-REPLY_SUFFIXES = (".ok", ".process", ".c", ".d", ".u")
-
-
 def mark_reply(channel, serial, status):
     """fish's reply: an empty file SERIAL.STATUS (see the snippet for why)."""
     for name in os.listdir(channel):
-        if name.endswith(REPLY_SUFFIXES):
+        if name.endswith((".ok", ".process")):
             os.unlink(os.path.join(channel, name))
     os.close(os.open(os.path.join(channel, "%s.%s" % (serial, status)), os.O_WRONLY | os.O_CREAT, 0o600))
 

@@ -3,8 +3,9 @@ answered by the shell's server from inotify rather than by a stat of each path.
 
 A shell 40 directories deep re-checks about 45 paths at every prompt, two
 stat calls each (``DIR -nt STAMP``); that is several times the prompt budget.
-The server (``serve``) holds an inotify watch on each of them instead, and the
-shell asks it "still clean?" over its FIFO: one round trip, however deep.
+The server (``serve``) holds an inotify watch on each of them instead: the
+shell asks it once (a ``Sync`` request), and after that trusts the token the
+server leaves for a clean reply while the server sleeps (``serve.Checker``).
 
 Why no change is missed: the kernel queues an event inside the very call that
 changes a directory, so the queue the server drains after the shell asked
@@ -88,6 +89,9 @@ class Unavailable(OSError):
 
 
 class Watcher:
+    """One inotify instance, and which of the paths it watches are trusted
+    (found no newer than the stamp with their watch in place) or changed."""
+
     def __init__(self):
         libc = ctypes.CDLL(None, use_errno=True)
         try:

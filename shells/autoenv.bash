@@ -5,8 +5,8 @@ __autoenv_python=@PYTHON@
 __autoenv_helper=@HELPER@
 __autoenv_names=(@NAMES@)
 __autoenv_forwarded=(@FORWARDED@)
-# From this many paths to check (words of `test`: four a path), the server is
-# asked instead (__autoenv_serve_sync).
+# From this many paths to check (words of `test`: four a path), the server's
+# word is sought (__autoenv_changed).
 __autoenv_sync_from=@SYNC_FROM@
 __autoenv_sync_words=$(( 4 * __autoenv_sync_from ))
 

@@ -7,7 +7,7 @@ typeset -ga __autoenv_names
 __autoenv_names=(@NAMES@)
 typeset -ga __autoenv_forwarded
 __autoenv_forwarded=(@FORWARDED@)
-# From this many paths to check, the server is asked instead (__autoenv_serve_sync).
+# From this many paths to check, the server's word is sought (__autoenv_changed).
 typeset -g __autoenv_sync_from=@SYNC_FROM@
 
 # State between helper runs.  The helper proves what an answer depends on; the
