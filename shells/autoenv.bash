@@ -341,11 +341,13 @@ __autoenv_update() {
     code=127
   elif __autoenv_serve_ask; then
     __autoenv_failed=0
+    __autoenv_serve_starts=0
     __autoenv_venv=${VIRTUAL_ENV-}
     \builtin return 0
   else
-    # No server yet: this run starts one (a few tries per shell at most;
-    # asking needs ${name@a}, bash 4.4).
+    # No server yet: this run starts one (a few tries in a row at most; one
+    # that served and ended, idle, is replaced any number of times; asking
+    # needs ${name@a}, bash 4.4).
     if [[ -z $__autoenv_serve_dir && $__autoenv_serve_starts -lt 3 ]] &&
       (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404 )); then
       serve=(serve)

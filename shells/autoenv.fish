@@ -338,10 +338,12 @@ function __autoenv_update
     if builtin test -x "$__autoenv_python" -a -f "$__autoenv_helper"
         if __autoenv_serve_ask
             set -g __autoenv_failed 0
+            set -g __autoenv_serve_starts 0
             set -g __autoenv_venv "$VIRTUAL_ENV"
             return 0
         end
-        # No server yet: this run starts one (a few tries per shell at most).
+        # No server yet: this run starts one (a few tries in a row at most;
+        # one that served and ended, idle, is replaced any number of times).
         set -l serve
         if builtin test -z "$__autoenv_serve_dir" -a $__autoenv_can_serve = 1 -a $__autoenv_serve_starts -lt 3
             set serve serve

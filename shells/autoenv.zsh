@@ -344,10 +344,12 @@ __autoenv_update() {
     code=127
   elif __autoenv_serve_ask; then
     __autoenv_failed=0
+    __autoenv_serve_starts=0
     __autoenv_venv=${VIRTUAL_ENV-}
     return 0
   else
-    # No server yet: this run starts one (a few tries per shell at most).
+    # No server yet: this run starts one (a few tries in a row at most; one
+    # that served and ended, idle, is replaced any number of times).
     if [[ -z $__autoenv_serve_dir ]] && (( __autoenv_serve_starts < 3 )); then
       serve=(serve)
       __autoenv_serve_starts=$((__autoenv_serve_starts + 1))
