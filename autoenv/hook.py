@@ -123,6 +123,9 @@ class Plan:
     def __init__(self, shell):
         self.shell = shell
         self.lines = []
+        # (stamp, paths outside the chain) when the shell may leave the
+        # check of this answer to its server (serve.Checker.vouch), else None.
+        self.checked = None
 
     def add(self, text):
         if text:
@@ -300,7 +303,9 @@ def add_cache_state(plan, finding, stamp):
     else:
         plan.add(shell.set_local_list("__autoenv_above", above))
     if shell.asks_server_at_prompt:
-        plan.add(shell.set_local_list("__autoenv_extra", [path for path in above if path not in finding.chain]))
+        extra = [path for path in above if path not in finding.chain]
+        plan.add(shell.set_local_list("__autoenv_extra", extra))
+        plan.checked = (stamp, extra) if stamp else None
     plan.add(shell.set_local("__autoenv_stamp", stamp))
 
 

@@ -197,8 +197,12 @@ def parse_requests(buffer):
         buffer = b"\0".join(fields[end + 1:])
 
 
-def respond(shell, pid, channel, pwd, pairs, base):
-    """Answer one request; returns the status word for the reply line."""
+def respond(shell, pid, channel, pwd, pairs, base, vouch=None):
+    """Answer one request; returns the status word for the reply line.
+
+    ``vouch(pwd, stamp, extras)``: when it leaves a token for the answer's
+    chain (``Checker.vouch``), the answer tells the shell, which then need
+    not ask at its next prompt."""
     environ = dict(base)
     environ.update(pairs)
     # Code that looks at os.environ itself (expanduser) sees the shell's values too.
@@ -212,6 +216,10 @@ def respond(shell, pid, channel, pwd, pairs, base):
         return "process"
     if err.getvalue():
         return "process"
+    if vouch is not None and plan.checked:
+        serial = vouch(pwd, *plan.checked)
+        if serial:
+            plan.add(shell.call("__autoenv_serve_token", serial))
     data = plan.text().encode("utf-8", "surrogateescape")
     try:
         fd = os.open(os.path.join(channel, "answer"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -278,6 +286,15 @@ class Checker:
     def events(self):
         self.watcher.drain()
         self._follow_generation()
+
+    def vouch(self, serial, pwd, stamp, extras):
+        """For ``respond``: a token (its serial) for the chain of a new answer,
+        when that chain is long enough for the shell to want one, else None."""
+        from autoenv import watch
+
+        if len(watch.checked_paths(pwd, extras)) < SYNC_FROM_PATHS:
+            return None
+        return serial if self.status(serial, pwd, Sync(stamp, extras)) == "c" else None
 
     def status(self, serial, pwd, question):
         """"c" (clean, with a token left), "d" (dirty), or "u": unknown, the
@@ -368,7 +385,10 @@ def main(argv):
                     if isinstance(body, Sync):
                         status = checker.status(serial, pwd, body)
                     else:
-                        status = respond(shell, pid, channel, pwd, body, base)
+                        vouch = None
+                        if shell.asks_server_at_prompt:
+                            vouch = lambda *answer: checker.vouch(serial, *answer)  # noqa: E731
+                        status = respond(shell, pid, channel, pwd, body, base, vouch)
                 finally:
                     checker.end()
                 if shell_name == "fish" and isinstance(body, Sync):

@@ -294,9 +294,12 @@ function __autoenv_changed
     builtin test $__autoenv_below_test $__autoenv_above_test -z x
 end
 
-# Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
-# must run instead (no server, or it handed the request back).  A server that
-# is gone is forgotten; the next helper run starts another.
+# Called from the server's answer: it left token SERIAL for $PWD's chain.
+function __autoenv_serve_token --argument-names serial
+    set -g -a __autoenv_token_dirs $PWD
+    set -g -a __autoenv_token_serials $serial
+end
+
 # Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
 # must run instead (no server, or it handed the request back).  A server that
 # is gone is forgotten; the next helper run starts another.

@@ -179,6 +179,11 @@ __autoenv_serve_quiet() {
      -e $__autoenv_serve_dir/$token.clean && /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir ]]
 }
 
+# Called from the server's answer: it left token SERIAL for $PWD's chain.
+__autoenv_serve_token() {
+  __autoenv_tokens[$PWD]=$1
+}
+
 # Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
 # must run instead (no server, or it handed the request back).
 __autoenv_serve_ask() {

@@ -92,6 +92,26 @@ def test_long_chain_is_left_to_the_server_and_trusted_unasked(kind, home, deep_p
 
 
 @pytest.mark.parametrize("kind", SHELLS)
+def test_a_switch_into_a_deep_project_brings_its_token(kind, home, deep_project):
+    """The server's answer leaves the token itself: the prompt after a switch
+    does not ask again."""
+    levels, proj, env = deep_project
+    other = os.path.join(levels[-1], "other $(x)")
+    os.makedirs(other)
+    open(os.path.join(other, "pyproject.toml"), "w").close()
+    other_env = make_venv(os.path.join(other, ".venv"))
+    with deep_shell(kind, home, proj) as shell:
+        before = serial(shell)
+        for target, expected in ((other, other_env), (proj, env), (other, other_env)):
+            shell.cd(target)
+            assert vouched(shell), "no token after the switch to %s" % target
+            assert active_env(shell) == expected
+        # One request per switch (its answer), one more at most should a
+        # prompt find the server still on its way back to sleep.
+        assert serial(shell) - before <= 4
+
+
+@pytest.mark.parametrize("kind", SHELLS)
 def test_markers_anywhere_on_a_deep_path_count_at_the_next_prompt(kind, home, deep_project):
     levels, proj, env = deep_project
     with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
