@@ -65,7 +65,9 @@ POLL_SECONDS = 5.0
 
 # A server nobody asked for this long ends, giving its memory back (a shell
 # left open in a terminal for days); the next switch runs the helper, which
-# starts another.  AUTOENV_SERVE_IDLE (seconds) changes it.
+# starts another.  AUTOENV_SERVE_IDLE (seconds) changes it.  A shell holding
+# tokens does not ask; it counts as idle once it used no CPU for that long
+# (checked at each deadline, so it may keep its server up to twice as long).
 IDLE_SECONDS = 1800.0
 
 
@@ -145,6 +147,16 @@ def shell_alive(pid):
         # The number went to another user's process: ours is gone.
         return False
     return True
+
+
+def cpu_ticks(pid):
+    """The CPU time the process ``pid`` used so far (clock ticks), or None."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            fields = handle.read().rpartition(b")")[2].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def watch_shell(pid):
@@ -359,13 +371,20 @@ def main(argv):
     import time
 
     asked = time.monotonic()
+    shell_ticks = cpu_ticks(shell_pid)
     buffer = b""
     try:
         checker = Checker(channel)
         while shell_ended is not None or shell_alive(shell_pid):
             left = idle - (time.monotonic() - asked)
             if left <= 0:
-                break
+                # A shell deep in a tree trusts its tokens without asking:
+                # while it still runs prompts (uses CPU), it is not idle.
+                ticks = cpu_ticks(shell_pid) if checker.tokens else None
+                if ticks is None or ticks == shell_ticks:
+                    break
+                shell_ticks, asked = ticks, time.monotonic()
+                continue
             waiting = [request] + [fd for fd in (shell_ended, checker.fileno()) if fd is not None]
             ready, _, _ = select.select(waiting, [], [], left if shell_ended is not None else min(left, POLL_SECONDS))
             if shell_ended is not None and shell_ended in ready:

@@ -42,13 +42,20 @@ def active_env(shell):
 
 
 def vouched(shell):
-    """Whether the server left a token saying this directory's chain is unchanged."""
+    """Whether the server left a token saying this directory's chain is unchanged.
+
+    fish hands the chain over without waiting, so its token may come a
+    moment after the prompt: looked for a few times."""
     if shell.kind == "fish":
         line = ('set -l i (contains -i -- $PWD $__autoenv_token_dirs); '
                 'and test -e $__autoenv_serve_dir/$__autoenv_token_serials[$i].clean; and echo yes; or echo no')
     else:
         line = '[ -e "$__autoenv_serve_dir/${__autoenv_tokens[$PWD]-none}.clean" ] && echo yes || echo no'
-    return shell.run(line).splitlines()[0].strip() == "yes"
+    for _ in range(20 if shell.kind == "fish" else 1):
+        if shell.run(line).splitlines()[0].strip() == "yes":
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def serial(shell):
@@ -56,9 +63,9 @@ def serial(shell):
 
 
 @contextlib.contextmanager
-def deep_shell(kind, home, where):
+def deep_shell(kind, home, where, **env):
     require_shell(kind)
-    with InteractiveShell(kind, home, env={"AUTOENV_CREATE": "0"}, timeout=40) as shell:
+    with InteractiveShell(kind, home, env=dict(env, AUTOENV_CREATE="0"), timeout=40) as shell:
         shell.cd(where)
         server_of(shell)
         # The first prompts with the server up ask it (fish: to watch, then
@@ -187,6 +194,28 @@ def test_the_server_is_not_consulted_when_switched_off(kind, home, deep_project)
         shell.run("true")
         assert active_env(shell) == env
         assert serial(shell) == before
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_a_shell_using_its_tokens_keeps_its_server_and_an_idle_one_does_not(kind, home, deep_project):
+    """Deep in a tree a prompt does not ask the server, so requests cannot tell
+    it the shell is in use: the shell's CPU time does."""
+    levels, proj, env = deep_project
+    busy = "for i in (seq 30000); end" if kind == "fish" else "for ((i = 0; i < 60000; i++)); do :; done"
+    with deep_shell(kind, home, os.path.join(proj, "src", "a"), AUTOENV_SERVE_IDLE="1") as shell:
+        pid, _ = server_of(shell)
+        assert vouched(shell)
+        until = time.time() + 4
+        while time.time() < until:
+            shell.run(busy)
+        assert not gone(pid, timeout=0.1), "the server ended while its shell was in use"
+        assert gone(pid, timeout=10), "the server outlived an idle shell"
+        # Without it the shell tests for itself, and still sees a change.
+        marker = os.path.join(levels[5], detect.DISABLE_MARKER)
+        open(marker, "w").close()
+        shell.run("true")
+        assert active_env(shell) is None
+        os.remove(marker)
 
 
 def test_the_snippets_know_the_servers_process_name():
