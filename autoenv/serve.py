@@ -159,6 +159,19 @@ def cpu_ticks(pid):
         return None
 
 
+def superseded(channel, pid):
+    """Whether another server's channel for the shell ``pid`` sits beside
+    ``channel``: the shell started a new one (``exec bash`` keeps its pid but
+    forgets this server) and no longer asks this one."""
+    prefix = "serve-%s-" % pid
+    mine = os.path.basename(channel)
+    try:
+        names = os.listdir(os.path.dirname(channel))
+    except OSError:
+        return False
+    return any(name.startswith(prefix) and name != mine for name in names)
+
+
 def watch_shell(pid):
     """A descriptor that becomes readable when the shell ends, or None."""
     try:
@@ -381,7 +394,7 @@ def main(argv):
                 # A shell deep in a tree trusts its tokens without asking:
                 # while it still runs prompts (uses CPU), it is not idle.
                 ticks = cpu_ticks(shell_pid) if checker.tokens else None
-                if ticks is None or ticks == shell_ticks:
+                if ticks is None or ticks == shell_ticks or superseded(channel, pid):
                     break
                 shell_ticks, asked = ticks, time.monotonic()
                 continue

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from autoenv import hook, render, serve
+from conftest import missing
 from realshell import make_venv
 
 HOSTILE = "'\";&&e-$ èрт🚒 $(touch pwned) `x`\nline"
@@ -404,6 +405,50 @@ def test_a_server_nobody_asks_ends_after_its_idle_time(channel, tmp_path, monkey
     assert os.path.exists(server.dir)  # 1.6 s since it started, 0.8 s since it was asked
     assert wait_gone(server.pid, timeout=10)
     assert not os.path.exists(server.dir)
+
+
+def test_a_server_holding_tokens_stays_while_its_shell_works_until_superseded(channel, tmp_path, monkeypatch):
+    """The 'shell' here is this test process: it burns CPU like a shell busy
+    with prompts that trust their tokens and never ask.  Directories above
+    the test tree (/var/tmp) may change meanwhile and rightly take the token
+    away; such a round is tried again, a few times."""
+    monkeypatch.setenv("AUTOENV_SERVE_IDLE", "1")
+    deep = tmp_path.joinpath(*("d%02d" % i for i in range(25)))
+    deep.mkdir(parents=True)
+    stamp = str(tmp_path / "shell.stamp")
+    with open(stamp, "w"):
+        pass
+    later = time.time_ns() + 10**9
+    os.utime(stamp, ns=(later, later))
+
+    def work(seconds, token):
+        """Burn CPU; False when the token went meanwhile."""
+        until = time.time() + seconds
+        while time.time() < until:
+            sum(range(10000))
+            if token and not os.path.exists(token):
+                return False
+        return True
+
+    for _ in range(3):
+        server = channel()
+        server.send(encode("1", str(deep), ":sync", stamp, "."))
+        assert server.read_line() == "1 c"
+        token = os.path.join(server.dir, "1.clean")
+        if work(3, token):
+            break
+    else:
+        # Another test run on this machine, making and removing its state
+        # directories in the same temp dir; never the case under CI.
+        missing("the directories above the test tree kept changing")
+    assert os.path.exists(server.dir), "ended while its shell was working"
+    # `exec bash`: the same pid, a new server beside this one.  It ends at
+    # its next deadline, though its shell goes on working.
+    os.mkdir(os.path.join(os.path.dirname(server.dir), "serve-%d-new" % os.getpid()))
+    until = time.time() + 8
+    while time.time() < until and not wait_gone(server.pid, timeout=0.05):
+        work(0.1, None)
+    assert time.time() < until, "a superseded server stayed"
 
 
 def test_idle_limit_reads_seconds_and_ignores_nonsense():
