@@ -1,5 +1,5 @@
-"""The server's inotify check of a long chain (autoenv/watch.py), and the flag
-file through which a shell may skip asking (serve.Checker), without a shell.
+"""The server's inotify check of a long chain (autoenv/watch.py), and the token
+files through which a shell may skip asking (serve.Checker), without a shell.
 tests/test_watch_realshell.py drives the same through real bash and zsh."""
 
 import errno
@@ -186,7 +186,7 @@ def test_what_it_cannot_tell_is_left_to_the_shell(watcher, tree, tmp_path, monke
     assert watcher.clean_since(stamp, watch.checked_paths(str(tree), [])) is None
 
 
-# ------------------------------------------------------------ the flag file
+# ------------------------------------------------------------ tokens and busy
 
 @pytest.fixture
 def checker(tmp_path):

@@ -1,10 +1,10 @@
-"""Deep in a tree, real bash and zsh leave the check of their long chain to
-their server (autoenv/watch.py): asked once after a cd, then trusted unasked
-while it sleeps with its flag down.  Whatever the route, a marker made
+"""Deep in a tree, real bash, zsh and fish leave the check of their long
+chain to their server (autoenv/watch.py): bash and zsh ask it once after a
+cd, fish hands the chain over without waiting, and all then trust its token
+unasked while it sleeps and is not busy.  Whatever the route, a marker made
 anywhere on the path counts at the next prompt, also when the command line
 before that prompt made it, and a server that is stopped or killed is never
-trusted.  (fish keeps its own tests; tests/test_structure.py shows no process
-starts.)"""
+trusted.  (tests/test_structure.py shows no process starts.)"""
 
 import contextlib
 import os
@@ -84,8 +84,8 @@ def test_long_chain_is_left_to_the_server_and_trusted_unasked(kind, home, deep_p
         before = serial(shell)
         for _ in range(6):
             shell.run("true")
-        # Asleep with its flag down: not asked at all (once at most, should a
-        # prompt catch it still going back to sleep).
+        # Asleep, not busy, its token there: not asked at all (once at most,
+        # should a prompt catch it still going back to sleep).
         assert serial(shell) - before <= 1
         # A cd into a new directory asks once; back in one it holds a token
         # for, nothing is asked.
