@@ -17,6 +17,10 @@ queue.  A new stamp (a new answer) starts the stat checks over.
 Paths that do not exist (the dir another tool would put an env in) count as
 unchanged, as ``-nt`` has them; the nearest directory above that exists is
 watched for the one name on the way down to them.
+
+inotify sees only changes made through this machine's kernel: on NFS, SMB,
+FUSE and the like a change made elsewhere never shows.  A chain that reaches
+into such a file system is left to the shell's own mtime tests.
 """
 
 import ctypes
@@ -45,6 +49,13 @@ FILE_EVENTS = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_
 SELF_EVENTS = IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED
 
 _HEADER = struct.Struct("iIII")
+
+# File systems whose changes can come from elsewhere (another machine, a FUSE
+# daemon's backend), which inotify never reports; "fuse*" too.
+REMOTE_TYPES = frozenset((
+    "nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "9p", "ceph", "glusterfs", "lustre", "afs",
+    "gfs2", "ocfs2", "virtiofs", "vboxsf", "vmhgfs", "davfs", "coda",
+))
 
 # Past this many watches the server starts again from none: a shell that
 # wandered through thousands of directories should not hold a watch on each.
@@ -84,6 +95,28 @@ def checked_paths(pwd, extras):
     return paths
 
 
+def remote_devices(mountinfo="/proc/self/mountinfo"):
+    """The st_dev of every mounted file system in REMOTE_TYPES (or FUSE)."""
+    devices = set()
+    try:
+        with open(mountinfo, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return devices
+    for line in lines:
+        left, _, right = line.partition(" - ")
+        fields, kind = left.split(), right.split()[:1]
+        if len(fields) < 3 or not kind:
+            continue
+        if kind[0] in REMOTE_TYPES or kind[0].startswith("fuse"):
+            major, _, minor = fields[2].partition(":")
+            try:
+                devices.add(os.makedev(int(major), int(minor)))
+            except ValueError:
+                continue
+    return devices
+
+
 class Unavailable(OSError):
     """No inotify here (not Linux, or the user's limit on instances reached)."""
 
@@ -104,6 +137,7 @@ class Watcher:
         self.changed = set()  # paths with an event since the stamp
         self.trusted = set()  # paths found no newer than the stamp, with a watch in place
         self.stamp_ns = None
+        self.remote = set()  # st_dev of file systems inotify cannot vouch for
         # Counts the times trust in paths was withdrawn (an event on a trusted
         # path, lost events, a new stamp): what was vouched for before is not now.
         self.generation = 0
@@ -148,6 +182,7 @@ class Watcher:
             self.waiting.clear()
             self.stamp_ns = stamp_ns
             self.generation += 1
+            self.remote = remote_devices()  # mounts come and go
         clean = True
         for path in paths:
             if path in self.changed:
@@ -166,11 +201,14 @@ class Watcher:
         if path not in self.wd_of and not self._watch(path):
             return None
         try:
-            return os.stat(path).st_mtime_ns > stamp_ns
+            info = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
             return False  # as -nt has it; its creation is watched for
         except OSError:
             return None
+        if info.st_dev in self.remote:
+            return None
+        return info.st_mtime_ns > stamp_ns
 
     def _watch(self, path):
         wd, error = self._add_watch(path, DIR_EVENTS | IN_ONLYDIR)
@@ -187,6 +225,11 @@ class Watcher:
                 break
             wd, error = self._add_watch(parent, DIR_EVENTS | IN_ONLYDIR)
             if wd is not None:
+                try:
+                    if os.stat(parent).st_dev in self.remote:
+                        return False
+                except OSError:
+                    return False
                 names = self.waiting.setdefault(wd, {})
                 names.setdefault(os.path.basename(child), set()).add(path)
                 return True

@@ -174,6 +174,29 @@ def test_past_its_limit_it_starts_again_from_no_watches(watcher, tmp_path, monke
         assert watcher.clean_since(stamp, watch.checked_paths(str(here), [])) is False
 
 
+def test_remote_file_systems_are_found_in_mountinfo(tmp_path):
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(
+        "22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+        "30 27 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
+        "41 30 0:45 / /home rw,relatime shared:7 - nfs4 server:/home rw,vers=4.2\n"
+        "42 30 0:46 / /mnt/box rw,nosuid - fuse.sshfs me@box: rw,user_id=0\n"
+        "43 30 0:47 / /mnt/win rw - cifs //host/share rw\n"
+        "broken line\n")
+    assert watch.remote_devices(str(mountinfo)) == {os.makedev(0, 45), os.makedev(0, 46), os.makedev(0, 47)}
+    assert watch.remote_devices(str(tmp_path / "none")) == set()
+
+
+def test_a_chain_on_a_remote_file_system_is_left_to_the_shell(watcher, tree, tmp_path, monkeypatch):
+    """A change made on another machine never reaches inotify: no word given."""
+    here = os.stat(str(tree)).st_dev
+    monkeypatch.setattr(watch, "remote_devices", lambda: {here})
+    stamp = stamp_at(str(tmp_path.parent / "nfs.stamp"), later())
+    assert watcher.clean_since(stamp, watch.checked_paths(str(tree), [])) is None
+    # Not even for a path that does not exist yet, watched for from there.
+    assert watcher.clean_since(stamp, [str(tree / "virtualenvs" / "x")]) is None
+
+
 def test_what_it_cannot_tell_is_left_to_the_shell(watcher, tree, tmp_path, monkeypatch):
     assert watcher.clean_since(str(tmp_path / "no-stamp"), ["/"]) is None
     stamp = stamp_at(str(tmp_path.parent / "u.stamp"), later())
