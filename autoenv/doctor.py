@@ -106,10 +106,9 @@ def check_hook_active(report, environ, shell, pid):
 
 def report_server(report, environ, stamp_dir, pid):
     """Whether the shell has a server (autoenv/serve.py): its channel lives next to the stamp."""
-    try:
-        channels = sorted(name for name in os.listdir(stamp_dir) if name.startswith("serve-%d-" % pid))
-    except OSError:
-        channels = []
+    from autoenv import serve
+
+    channels = serve.channels(stamp_dir, pid)
     if channels:
         report.add(INFO, "server: answers this shell's switches (%s)" % printable(os.path.join(stamp_dir, channels[-1])))
     elif environ.get("AUTOENV_SERVE") == "0":

@@ -104,7 +104,7 @@ def start(shell, pid, parent, environ):
             return ""
     except OSError:
         return ""
-    channel = os.path.join(parent, "serve-%s-%s" % (pid, os.urandom(6).hex()))
+    channel = os.path.join(parent, "serve-%s-%s" % (pid, os.urandom(6).hex()))  # see channels
     try:
         os.mkdir(channel, 0o700)
         os.mkfifo(os.path.join(channel, "request"), 0o600)
@@ -159,17 +159,21 @@ def cpu_ticks(pid):
         return None
 
 
+def channels(parent, pid):
+    """The names of the channels for the shell ``pid`` in ``parent`` (each
+    server's, named by ``start``), sorted by name."""
+    prefix = "serve-%s-" % pid
+    try:
+        return sorted(name for name in os.listdir(parent) if name.startswith(prefix))
+    except OSError:
+        return []
+
+
 def superseded(channel, pid):
     """Whether another server's channel for the shell ``pid`` sits beside
     ``channel``: the shell started a new one (``exec bash`` keeps its pid but
     forgets this server) and no longer asks this one."""
-    prefix = "serve-%s-" % pid
-    mine = os.path.basename(channel)
-    try:
-        names = os.listdir(os.path.dirname(channel))
-    except OSError:
-        return False
-    return any(name.startswith(prefix) and name != mine for name in names)
+    return any(name != os.path.basename(channel) for name in channels(os.path.dirname(channel), pid))
 
 
 def watch_shell(pid):

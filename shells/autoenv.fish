@@ -245,7 +245,9 @@ end
 # serve.PROCESS_NAME) and not busy: then it has handled every event queued
 # so far, since the kernel queues one within the call that makes a change.
 # Asleep first, then the files in its channel (TOKEN too, if given): the
-# other way round, an event could come between.
+# other way round, an event could come between.  It runs at every deep
+# prompt, so it checks the channel in one `test` of its own rather than
+# through __autoenv_serve_usable (three builtins).
 function __autoenv_serve_asleep --argument-names token
     builtin test -n "$__autoenv_serve_dir" -a "$AUTOENV_SERVE" != 0 \
         -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir" 2>/dev/null; or return 1
