@@ -290,6 +290,11 @@ class Checker:
         os.close(os.open(self.busy, os.O_WRONLY | os.O_CREAT, 0o600))
 
     def end(self):
+        # Events queued while busy (asleep in a stat, say) are taken in first:
+        # a shell that saw this server asleep then, and no busy file now, must
+        # not find a token those events withdraw.
+        if self.watcher is not None:
+            self.events()
         try:
             os.unlink(self.busy)
         except FileNotFoundError:

@@ -269,6 +269,20 @@ def test_busy_while_a_request_is_worked_on(checker, tree, tmp_path):
     assert not (channel / "busy").exists()
 
 
+def test_a_change_while_busy_is_taken_in_before_busy_goes(checker, tree, tmp_path):
+    """A shell may have seen the server asleep mid-request (in a stat, say):
+    once ``busy`` is gone, a token the change withdraws must be gone too, not
+    wait for the server's next turn of its loop."""
+    made, channel = checker
+    stamp = stamp_at(str(tmp_path.parent / "b.stamp"), later())
+    assert ask(made, "1", tree, stamp) == "c"
+    made.begin()
+    open(str(tree / ".autoenv-disable"), "w").close()
+    made.end()
+    assert not (channel / "busy").exists()
+    assert not (channel / "1.clean").exists()
+
+
 def test_sync_requests_parse_with_their_extras():
     raw = b"".join(os.fsencode(f) + b"\0" for f in ("7", "/p/" + HOSTILE, ":sync", "/s/1.stamp", "/x/y", "."))
     (serial, pwd, body), = serve.parse_requests(raw)[0]
