@@ -5,43 +5,39 @@ __autoenv_python=@PYTHON@
 __autoenv_helper=@HELPER@
 __autoenv_names=(@NAMES@)
 __autoenv_forwarded=(@FORWARDED@)
-# From this many paths to check (words of `test`: four a path), the server's
-# word is sought (__autoenv_changed).
+# From this many paths to check, the server's word is sought (__autoenv_compile).
 __autoenv_sync_from=@SYNC_FROM@
-__autoenv_sync_words=$(( 4 * __autoenv_sync_from ))
 
 # State between helper runs.  The helper proves what an answer depends on; the
 # shell re-checks that with builtin tests only, so an unchanged prompt or a cd
 # that changes nothing starts no process.
 # __autoenv_below: the directories from $PWD up to the one the answer hangs on
-# (__autoenv_key); __autoenv_below_test and __autoenv_above_test: those and the
-# ones above, as arguments of one `test`: DIR -nt STAMP -o ...
-# __autoenv_extra: the paths among those outside the chain from $PWD to /.
+# (__autoenv_key); __autoenv_above: that one and those above it, and the paths
+# outside that chain the answer depends on (those also in __autoenv_extra).
+# __autoenv_changed tests them all (see __autoenv_compile).
 # __autoenv_tokens: $PWD -> serial of the server's clean reply for it, whose
 # token file stays while that reply holds (see __autoenv_serve_quiet).
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
-# walk's directories are in __autoenv_walked_below_N, their test arguments in
-# __autoenv_walked_test_N).
+# walk's directories are in __autoenv_walked_below_N).
 \builtin declare -gA __autoenv_clean __autoenv_walked __autoenv_tokens
 
 # Forgets what the last answer proved, before the helper gives the next one.
 __autoenv_forget() {
   __autoenv_key=
   __autoenv_below=()
-  __autoenv_below_test=()
-  __autoenv_above_test=()
+  __autoenv_above=()
   __autoenv_extra=()
   __autoenv_tokens=()
   __autoenv_clean=()
   __autoenv_walked=()
+  __autoenv_compile
 }
 
 __autoenv_ready=0
 __autoenv_pwd=
 __autoenv_venv=
 __autoenv_stamp=
-__autoenv_forget
 __autoenv_failed=0
 __autoenv_warned=${__autoenv_warned-}
 # What autoenv put into PS1 survives a second init (say, ~/.bashrc sourced
@@ -209,22 +205,46 @@ __autoenv_serve_ask() {
   [[ $__autoenv_serve_got == ok ]] || \builtin return 1
   # shellcheck disable=SC1091 # written by the server just now
   \builtin source "$__autoenv_serve_dir/answer"
+  __autoenv_compile
 }
 
-# Whether a path checked for $PWD (__autoenv_below_test and _above_test) is
-# newer than the stamp: one `test`, or for a long chain, the server's word
-# (__autoenv_serve_quiet, else one question), which costs the same however deep.
-__autoenv_changed() {
-  if (( ${#__autoenv_below_test[@]} + ${#__autoenv_above_test[@]} >= __autoenv_sync_words )); then
-    __autoenv_serve_quiet && \builtin return 1
-    __autoenv_serve_sync
-    case $? in
-      0) \builtin return 1 ;;
-      1) \builtin return 0 ;;
-    esac
+# Defines __autoenv_changed: 0 when a path checked for $PWD (__autoenv_below
+# and __autoenv_above) is newer than the stamp.  For a few paths, one
+# [[ P1 -nt $__autoenv_stamp || ... ]] with the paths written in: one `test`
+# given them as arguments costs bash more.  For a long chain, the server's
+# word, which costs the same however deep: its token when it vouches unasked
+# (__autoenv_serve_quiet), else one question.  Called whenever the paths change.
+__autoenv_compile() {
+  local count=$(( ${#__autoenv_below[@]} + ${#__autoenv_above[@]} )) code
+  if (( count >= __autoenv_sync_from )); then
+    __autoenv_changed() {
+      __autoenv_serve_quiet && \builtin return 1
+      __autoenv_changed_ask
+    }
+  elif (( count )); then
+    \builtin printf -v code ' || %q -nt $__autoenv_stamp' "${__autoenv_below[@]}" "${__autoenv_above[@]}"
+    \builtin eval "__autoenv_changed() { [[ ${code# || } ]]; }"
+  else
+    __autoenv_changed() { \builtin return 1; }
   fi
-  \builtin test "${__autoenv_below_test[@]}" "${__autoenv_above_test[@]}" -z x
 }
+
+# __autoenv_changed for a long chain the server has no token for: its answer,
+# or when it has none, the shell's own tests.
+__autoenv_changed_ask() {
+  __autoenv_serve_sync
+  case $? in
+    0) \builtin return 1 ;;
+    1) \builtin return 0 ;;
+  esac
+  local path
+  for path in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
+    [[ $path -nt $__autoenv_stamp ]] && \builtin return 0
+  done
+  \builtin return 1
+}
+
+__autoenv_forget
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 __autoenv_fresh() {
@@ -244,9 +264,9 @@ __autoenv_fresh() {
   # the check: when it fails, the helper's answer replaces them.)
   local seen=${__autoenv_walked[$PWD]-}
   if [[ -n $seen ]]; then
-    local walked_below="__autoenv_walked_below_${seen}[@]" walked_test="__autoenv_walked_test_${seen}[@]"
+    local walked_below="__autoenv_walked_below_${seen}[@]"
     __autoenv_below=("${!walked_below}")
-    __autoenv_below_test=("${!walked_test}")
+    __autoenv_compile
     __autoenv_pwd=$PWD
     ! __autoenv_changed
     \builtin return
@@ -256,15 +276,12 @@ __autoenv_fresh() {
   # (the old $PWD's ancestors below that directory), and those a walk since
   # the stamp found clean, need only be unchanged.
   local dir=$PWD known found=0
-  local -a below=() below_test=()
+  local -a below=()
   while [[ $dir != "$__autoenv_key" ]]; do
     if [[ $__autoenv_pwd/ == "${dir%/}/"* ]]; then
       for known in "${__autoenv_below[@]}"; do
         [[ $known == "$dir" ]] && found=1
-        if [[ $found == 1 ]]; then
-          below+=("$known")
-          below_test+=("$known" -nt "$__autoenv_stamp" -o)
-        fi
+        [[ $found == 1 ]] && below+=("$known")
       done
       [[ $found == 1 ]] && \builtin break
     fi
@@ -273,7 +290,6 @@ __autoenv_fresh() {
       __autoenv_clean[$dir]=1
     fi
     below+=("$dir")
-    below_test+=("$dir" -nt "$__autoenv_stamp" -o)
     if [[ $dir == / || -z $dir ]]; then
       [[ -z $__autoenv_key ]] || \builtin return 1
       \builtin break
@@ -282,14 +298,14 @@ __autoenv_fresh() {
     dir=${dir:-/}
   done
   __autoenv_below=("${below[@]}")
-  __autoenv_below_test=("${below_test[@]}")
+  __autoenv_compile
   __autoenv_pwd=$PWD
   __autoenv_changed && \builtin return 1
   # Remembered for the way back (a bounded number of directories).
   (( ${#__autoenv_walked[@]} < 64 )) || __autoenv_walked=()
   seen=$(( ${#__autoenv_walked[@]} + 1 ))
   __autoenv_walked[$PWD]=$seen
-  \builtin eval "__autoenv_walked_below_$seen=(\"\${below[@]}\"); __autoenv_walked_test_$seen=(\"\${below_test[@]}\")"
+  \builtin eval "__autoenv_walked_below_$seen=(\"\${below[@]}\")"
   \builtin return 0
 }
 
@@ -367,6 +383,7 @@ __autoenv_update() {
   fi
   if [[ $code == 0 ]]; then
     \builtin eval -- "$out"
+    __autoenv_compile
     __autoenv_failed=0
   else
     # 130: interrupted, nothing to say.  70: the helper caught its own error
@@ -390,11 +407,7 @@ __autoenv_hook() {
   # The common case written out here, not behind two function calls: same
   # directory, same env, no directory from here up changed since the stamp.
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
-    if (( ${#__autoenv_below_test[@]} + ${#__autoenv_above_test[@]} >= __autoenv_sync_words )); then
-      __autoenv_changed && __autoenv_update
-    elif \builtin test "${__autoenv_below_test[@]}" "${__autoenv_above_test[@]}" -z x; then
-      __autoenv_update
-    fi
+    __autoenv_changed && __autoenv_update
   else
     __autoenv_update
   fi

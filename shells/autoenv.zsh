@@ -7,7 +7,7 @@ typeset -ga __autoenv_names
 __autoenv_names=(@NAMES@)
 typeset -ga __autoenv_forwarded
 __autoenv_forwarded=(@FORWARDED@)
-# From this many paths to check, the server's word is sought (__autoenv_changed).
+# From this many paths to check, the server's word is sought (__autoenv_compile).
 typeset -g __autoenv_sync_from=@SYNC_FROM@
 
 # State between helper runs.  The helper proves what an answer depends on; the
@@ -30,6 +30,7 @@ typeset -g __autoenv_serve_syncs=${__autoenv_serve_syncs-1} __autoenv_serve_got=
 # __autoenv_below: the directories from $PWD up to the one the answer hangs on
 # (__autoenv_key); __autoenv_above: that one and those above it, and the
 # paths outside that chain the answer depends on (those also in __autoenv_extra).
+# __autoenv_changed tests them all (see __autoenv_compile).
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's directories are in __autoenv_walked_below_N).
@@ -47,8 +48,8 @@ __autoenv_forget() {
   __autoenv_tokens=()
   __autoenv_clean=()
   __autoenv_walked=()
+  __autoenv_compile
 }
-__autoenv_forget
 
 # __autoenv_has_watched DIR: whether DIR holds any watched name.  One [[ ]]
 # built once from the names (quoted with (q)): a loop over the names costs
@@ -198,27 +199,51 @@ __autoenv_serve_ask() {
   [[ $__autoenv_serve_got == ok ]] || return 1
   # shellcheck disable=SC1091 # written by the server just now
   source "$__autoenv_serve_dir/answer"
+  __autoenv_compile
 }
 
-# Whether a path checked for $PWD (__autoenv_below and __autoenv_above) is
-# newer than the stamp: a test of each, or for a long chain, the server's
-# word (__autoenv_serve_quiet, else one question), which costs the same
-# however deep.
-__autoenv_changed() {
-  local dir
-  if (( ${#__autoenv_below} + ${#__autoenv_above} >= __autoenv_sync_from )); then
-    __autoenv_serve_quiet && return 1
-    __autoenv_serve_sync
-    case $? in
-      (0) return 1 ;;
-      (1) return 0 ;;
-    esac
+# Defines __autoenv_changed: 0 when a path checked for $PWD (__autoenv_below
+# and __autoenv_above) is newer than the stamp, or the stamp is gone (zsh's
+# -nt is false then).  For a few paths, one [[ ... P1 -nt $__autoenv_stamp || ... ]]
+# with the paths written in: a loop costs zsh more.  For a long chain, the
+# server's word, which costs the same however deep: its token when it vouches
+# unasked (__autoenv_serve_quiet), else one question.  Called whenever the
+# paths change.
+__autoenv_compile() {
+  emulate -L zsh
+  local count=$(( ${#__autoenv_below} + ${#__autoenv_above} )) dir code=
+  if (( count >= __autoenv_sync_from )); then
+    __autoenv_changed() {
+      __autoenv_serve_quiet && return 1
+      __autoenv_changed_ask
+    }
+  elif (( count )); then
+    for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
+      code+=" || ${(q)dir} -nt \$__autoenv_stamp"
+    done
+    eval "__autoenv_changed() { [[ ! -e \$__autoenv_stamp$code ]]; }"
+  else
+    __autoenv_changed() { return 1; }
   fi
+}
+
+# __autoenv_changed for a long chain the server has no token for: its answer,
+# or when it has none, the shell's own tests.
+__autoenv_changed_ask() {
+  local dir
+  __autoenv_serve_sync
+  case $? in
+    (0) return 1 ;;
+    (1) return 0 ;;
+  esac
+  [[ -e $__autoenv_stamp ]] || return 0
   for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
     [[ $dir -nt $__autoenv_stamp ]] && return 0
   done
   return 1
 }
+
+__autoenv_forget
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 # Runs on every prompt, only from __autoenv_hook (through __autoenv_update),
@@ -248,6 +273,7 @@ __autoenv_fresh() {
   if [[ -n $seen ]]; then
     local walked=__autoenv_walked_below_$seen
     __autoenv_below=("${(@P)walked}")
+    __autoenv_compile
     __autoenv_pwd=$PWD
     ! __autoenv_changed
     return
@@ -279,6 +305,7 @@ __autoenv_fresh() {
     dir=${dir:-/}
   done
   __autoenv_below=("${below[@]}")
+  __autoenv_compile
   __autoenv_pwd=$PWD
   __autoenv_changed && return 1
   # Remembered for the way back (a bounded number of directories).
@@ -368,6 +395,7 @@ __autoenv_update() {
   fi
   if (( code == 0 )); then
     eval "$out"
+    __autoenv_compile
     __autoenv_failed=0
   else
     # 130: interrupted, nothing to say.  70: the helper caught its own error
@@ -398,20 +426,9 @@ __autoenv_hook() {
   # and a helper run there would only cost time (the prompt catches up).
   (( ZSH_SUBSHELL )) && return $ret
   # The common case written out here, not behind two function calls: same
-  # directory, same env, no directory from here up changed since the stamp.
-  local dir
-  if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv"
-        && ( -e $__autoenv_stamp || -z $__autoenv_stamp ) ]]; then
-    if (( ${#__autoenv_below} + ${#__autoenv_above} >= __autoenv_sync_from )); then
-      __autoenv_changed && __autoenv_update
-    else
-      for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
-        if [[ $dir -nt $__autoenv_stamp ]]; then
-          __autoenv_update
-          break
-        fi
-      done
-    fi
+  # directory, same env, no path checked changed since the stamp.
+  if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
+    __autoenv_changed && __autoenv_update
   else
     __autoenv_update
   fi

@@ -371,7 +371,7 @@ def test_output_is_ascii_lines_of_known_commands(kind, tmp_path):
         assert all(32 <= ord(c) < 127 for c in line), line
         assert line.split(" ", 1)[0].split("=", 1)[0] in {
             "export", "unset", "hash", "__autoenv_prompt_set", "__autoenv_key",
-            "__autoenv_below", "__autoenv_above", "__autoenv_below_test", "__autoenv_above_test",
+            "__autoenv_below", "__autoenv_above",
             "__autoenv_extra", "__autoenv_stamp"}, line
 
 

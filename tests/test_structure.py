@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from autoenv import detect, hook
+from autoenv import detect, hook, serve
 from conftest import require_shell, require_tool
 from realshell import InteractiveShell, make_venv
 
@@ -355,6 +355,26 @@ def test_marker_on_the_path_takes_effect_at_the_next_prompt(kind, traced, tmp_pa
         os.remove(marker)
         prompt(shell)
         assert active_env(shell) == env
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_hostile_names_in_the_prompt_check_are_data(kind, traced, tmp_path):
+    """bash and zsh write the directories they test into a function of their
+    own (__autoenv_compile), fish passes them to `test`: with names made of
+    quotes, `$(...)`, globs and a newline, an unchanged prompt still starts
+    nothing, and a marker in any of those directories counts at the next one."""
+    outer = tmp_path / "o '\";&&e-$ èрт🚒 $(touch pwned) `touch pwned`"
+    proj = project(str(outer / "p *?[a]\nline $HOME \\"))
+    sub = os.path.join(proj, "src", "a")
+    assert sub.count(os.sep) < serve.SYNC_FROM_PATHS - 1, "a chain this long is the server's: move TMPDIR up"
+    env = os.path.join(proj, ".venv")
+    shell, log = traced(kind)
+    shell.cd(sub)
+    assert active_env(shell) == env
+    log.assert_quiet("an unchanged prompt under hostile names", lambda: [prompt(shell) for _ in range(3)])
+    for where in (sub, proj, str(outer)):
+        assert_marker_seen_at_the_next_prompt(shell, where, env)
+    assert not glob.glob(os.path.join(str(tmp_path), "**", "pwned"), recursive=True)
 
 
 @pytest.mark.parametrize("kind", SHELLS)
