@@ -6,7 +6,7 @@ set -g __autoenv_helper @HELPER@
 set -g __autoenv_names @NAMES@
 set -g __autoenv_forwarded @FORWARDED@
 # From this many paths to check (words of `test`: four a path), the server's
-# word is sought (__autoenv_changed).
+# word is sought (__autoenv_compile).
 set -g __autoenv_sync_words (math 4 \* @SYNC_FROM@)
 
 # State between helper runs.  The helper proves what an answer depends on; the
@@ -14,10 +14,13 @@ set -g __autoenv_sync_words (math 4 \* @SYNC_FROM@)
 # that changes nothing starts no process.
 # __autoenv_below: the directories from $PWD up to the one the answer hangs on
 # (__autoenv_key); __autoenv_below_test and __autoenv_above_test: those and the
-# ones above, as arguments of one `test`: DIR -nt STAMP -o ...
+# ones above, as arguments of one `test`: DIR -nt STAMP -o ...  What the
+# prompt tests first, and how __autoenv_changed decides, follow from them
+# (__autoenv_compile).
 # __autoenv_extra: the paths among those outside the chain from $PWD to /.
 # __autoenv_token_dirs and __autoenv_token_serials: directories the server was
-# asked to vouch for, and the serial whose token file says it still does.
+# asked to vouch for, and the serial whose token file says it still does;
+# __autoenv_token_dir and __autoenv_token: the last of them looked at.
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's own directories are in __autoenv_walked_below_N, their test arguments
@@ -31,21 +34,24 @@ function __autoenv_forget
     set -g __autoenv_extra
     set -g __autoenv_token_dirs
     set -g __autoenv_token_serials
+    set -g __autoenv_token_dir
     set -g __autoenv_clean
     set -g __autoenv_walked
+    __autoenv_compile
 end
 
 set -g __autoenv_ready 0
 set -g __autoenv_pwd
 set -g __autoenv_venv
 set -g __autoenv_stamp
-__autoenv_forget
 set -q __autoenv_failed; or set -g __autoenv_failed 0
 set -q __autoenv_warned; or set -g __autoenv_warned
 # Kept across a second init: the prompt may be wrapped already.
 set -q __autoenv_prompt_text; or set -g __autoenv_prompt_text
 set -q __autoenv_prompt_raw; or set -g __autoenv_prompt_raw
 set -q __autoenv_prompt_off; or set -g __autoenv_prompt_off 0
+# VIRTUAL_ENV_DISABLE_PROMPT as the last prompt that looked at it saw it.
+set -q __autoenv_prompt_seen; or set -g __autoenv_prompt_seen
 # The server (autoenv/serve.py) this shell asks in place of starting a helper;
 # kept when this file is sourced again, since it goes on serving.
 set -q __autoenv_serve_dir; or set -g __autoenv_serve_dir
@@ -77,6 +83,29 @@ if builtin test / -nt /__autoenv_missing_$fish_pid 2>/dev/null
 else
     set -g __autoenv_can_compare 0
 end
+
+# Sets what the prompt tests first, __autoenv_prompt_test, and how
+# __autoenv_changed decides, __autoenv_check, from the paths to check:
+# - short: the arguments of one `test` that is true when a path changed;
+# - long (a chain of SYNC_FROM paths or more): the server's word, so the
+#   prompt's test is plain true and __autoenv_changed asks;
+# - always: an old fish without `test -nt`; the helper decides each time.
+# Called whenever the paths change.
+function __autoenv_compile
+    if builtin test "$__autoenv_can_compare" != 1
+        set -g __autoenv_check always
+        set -g __autoenv_prompt_test -n x
+    else if builtin test (builtin count $__autoenv_below_test $__autoenv_above_test) -ge $__autoenv_sync_words
+        set -g __autoenv_check long
+        set -g __autoenv_prompt_test -n x
+    else
+        set -g __autoenv_check short
+        set -g __autoenv_prompt_test $__autoenv_below_test $__autoenv_above_test -z x
+    end
+    # `set` keeps the status of the failed `test` above.
+    return 0
+end
+__autoenv_forget
 
 # __autoenv_has_watched DIR: whether DIR holds any watched name.  One `test`
 # built once from the names: a loop over them costs fish more than the stat
@@ -122,6 +151,7 @@ function __autoenv_fresh
         set -l walked_test __autoenv_walked_test_$seen
         set -g __autoenv_below $$walked_below
         set -g __autoenv_below_test $$walked_test
+        __autoenv_compile
         set -g __autoenv_pwd $PWD
         __autoenv_changed; and return 1
         return 0
@@ -157,6 +187,7 @@ function __autoenv_fresh
     end
     set -g __autoenv_below $below
     set -g __autoenv_below_test $below_test
+    __autoenv_compile
     set -g __autoenv_pwd $PWD
     __autoenv_changed; and return 1
     # Remembered for the way back (a bounded number of directories).
@@ -228,6 +259,7 @@ function __autoenv_serve_close
     set -g __autoenv_serve_pid
     set -g __autoenv_token_dirs
     set -g __autoenv_token_serials
+    set -g __autoenv_token_dir
 end
 
 # Whether the server is there to ask: alive, in its channel.
@@ -257,11 +289,24 @@ function __autoenv_serve_asleep --argument-names token
 end
 
 # Whether the server vouches, unasked, that nothing checked for $PWD changed
-# since it last found it unchanged: it is asleep, and that check's token file
-# is still there.
+# since it last found it unchanged: it is asleep (as in __autoenv_serve_asleep,
+# written out here: it runs at every deep prompt), and that check's token file
+# is still there.  The token for the last directory asked about is kept in
+# __autoenv_token_dir and __autoenv_token: looking it up in the lists takes a
+# command substitution, which costs fish more than all the rest.
 function __autoenv_serve_quiet
-    set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs); or return 1
-    __autoenv_serve_asleep $__autoenv_token_serials[$index].clean
+    if not builtin test "$__autoenv_token_dir" = "$PWD" -a "$AUTOENV_SERVE" != 0 \
+            -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir" 2>/dev/null
+        builtin test "$__autoenv_token_dir" != "$PWD"; or return 1
+        set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs); or return 1
+        set -g __autoenv_token_dir $PWD
+        set -g __autoenv_token $__autoenv_token_serials[$index]
+        __autoenv_serve_quiet
+        return
+    end
+    builtin read -l state </proc/$__autoenv_serve_pid/stat; or return 1
+    builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
+    and builtin test ! -e $__autoenv_serve_dir/busy -a -e $__autoenv_serve_dir/$__autoenv_token.clean
 end
 
 # Asks the server to watch every path checked for $PWD (its chain and
@@ -273,33 +318,38 @@ function __autoenv_serve_watch
     set -g __autoenv_serve_serial (math $__autoenv_serve_serial + 1)
     builtin printf '%s\0' $__autoenv_serve_serial $PWD :sync $__autoenv_stamp $__autoenv_extra . \
         >$__autoenv_serve_dir/request; or return
-    set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
-    if builtin test -n "$index"
-        set -g __autoenv_token_serials[$index] $__autoenv_serve_serial
-    else
-        set -g -a __autoenv_token_dirs $PWD
-        set -g -a __autoenv_token_serials $__autoenv_serve_serial
-    end
+    __autoenv_serve_token $__autoenv_serve_serial
 end
 
 # Whether a path checked for $PWD (__autoenv_below_test and _above_test) is
-# newer than the stamp: one `test`, unless the chain is long (either list)
-# and the server vouches for it (__autoenv_serve_quiet).  A long chain found
-# unchanged is handed to the server to watch from then on.
+# newer than the stamp: one `test`, unless the chain is long and the server
+# vouches for it (__autoenv_serve_quiet).  A long chain found unchanged is
+# handed to the server to watch from then on.
 function __autoenv_changed
-    if set -q __autoenv_below_test[$__autoenv_sync_words]; or set -q __autoenv_above_test[$__autoenv_sync_words]
-        __autoenv_serve_quiet; and return 1
-        builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 0
-        __autoenv_serve_watch
-        return 1
+    switch $__autoenv_check
+        case short
+            builtin test $__autoenv_below_test $__autoenv_above_test -z x
+        case long
+            __autoenv_serve_quiet; and return 1
+            builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 0
+            __autoenv_serve_watch
+            return 1
+        case '*'
+            return 0
     end
-    builtin test $__autoenv_below_test $__autoenv_above_test -z x
 end
 
 # Called from the server's answer: it left token SERIAL for $PWD's chain.
 function __autoenv_serve_token --argument-names serial
-    set -g -a __autoenv_token_dirs $PWD
-    set -g -a __autoenv_token_serials $serial
+    set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
+    if builtin test -n "$index"
+        set -g __autoenv_token_serials[$index] $serial
+    else
+        set -g -a __autoenv_token_dirs $PWD
+        set -g -a __autoenv_token_serials $serial
+    end
+    set -g __autoenv_token_dir $PWD
+    set -g __autoenv_token $serial
 end
 
 # Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
@@ -321,6 +371,7 @@ function __autoenv_serve_ask
             builtin test -e $ok -o -e $back; or continue
             builtin test -e $ok; or return 1
             builtin source $__autoenv_serve_dir/answer
+            __autoenv_compile
             return 0
         end
     end
@@ -364,6 +415,7 @@ function __autoenv_update
     end
     if builtin test $code = 0
         builtin string join \n -- $out | builtin source
+        __autoenv_compile
         set -g __autoenv_failed 0
     else
         # 130: interrupted, nothing to say.  70: the helper caught its own
@@ -391,20 +443,20 @@ function __autoenv_on_pwd --on-variable PWD
 end
 
 function __autoenv_on_prompt --on-event fish_prompt
-    # The common case in two builtins (each costs fish more than its stat
-    # calls): same directory, same env, nothing on the path newer than the
-    # stamp.  A long chain may have the server's word instead (__autoenv_changed).
+    # The common case in two builtins (each costs fish more than the stat
+    # calls it makes): same directory, env and VIRTUAL_ENV_DISABLE_PROMPT, and
+    # the prompt's test (__autoenv_compile) finds nothing newer than the stamp.
+    # (An existing directory is newer than a missing stamp.)
     if not builtin test "$PWD" = "$__autoenv_pwd" -a "$VIRTUAL_ENV" = "$__autoenv_venv" -a "$__autoenv_ready" = 1 \
-            -a "$__autoenv_can_compare" = 1 -a -e "$__autoenv_stamp"
+            -a "$VIRTUAL_ENV_DISABLE_PROMPT" = "$__autoenv_prompt_seen"
         __autoenv_update
-    else if set -q __autoenv_below_test[$__autoenv_sync_words]; or set -q __autoenv_above_test[$__autoenv_sync_words]
+        # VIRTUAL_ENV_DISABLE_PROMPT set or unset since: build the prefix again.
+        set -g __autoenv_prompt_seen "$VIRTUAL_ENV_DISABLE_PROMPT"
+        if builtin test -n "$__autoenv_prompt_raw" -a \( -n "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 0 \
+                -o -z "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 1 \)
+            __autoenv_prompt_set $__autoenv_prompt_raw
+        end
+    else if builtin test $__autoenv_prompt_test
         __autoenv_changed; and __autoenv_update
-    else if builtin test $__autoenv_below_test $__autoenv_above_test -z x
-        __autoenv_update
-    end
-    # VIRTUAL_ENV_DISABLE_PROMPT set or unset since: build the prefix again.
-    if builtin test -n "$__autoenv_prompt_raw" -a \( -n "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 0 \
-            -o -z "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 1 \)
-        __autoenv_prompt_set $__autoenv_prompt_raw
     end
 end
