@@ -35,9 +35,20 @@ function __autoenv_forget
     set -g __autoenv_token_dirs
     set -g __autoenv_token_serials
     set -g __autoenv_token_dir
+    set -g __autoenv_token_before_dir
     set -g __autoenv_clean
-    set -g __autoenv_walked
+    __autoenv_forget_walks
+    set -g __autoenv_key_regex ''
     __autoenv_compile
+end
+
+# Forgets the walks (see __autoenv_fresh), and which of them $PWD and the
+# directory before it started.
+function __autoenv_forget_walks
+    set -g __autoenv_walked
+    set -g __autoenv_walk_here
+    set -g __autoenv_walk_before_dir
+    set -g __autoenv_walk_before
 end
 
 set -g __autoenv_ready 0
@@ -87,7 +98,8 @@ end
 # Sets what the prompt tests first, __autoenv_prompt_test, and how
 # __autoenv_changed decides, __autoenv_check, from the paths to check:
 # - short: the arguments of one `test` that is true when a path changed;
-# - long (a chain of SYNC_FROM paths or more): the server's word, so the
+# - long (SYNC_FROM paths or more below the key, or from it up; counting
+#   both would copy them, which costs fish more): the server's word, so the
 #   prompt's test is plain true and __autoenv_changed asks;
 # - always: an old fish without `test -nt`; the helper decides each time.
 # Called whenever the paths change.
@@ -95,7 +107,7 @@ function __autoenv_compile
     if builtin test "$__autoenv_can_compare" != 1
         set -g __autoenv_check always
         set -g __autoenv_prompt_test -n x
-    else if builtin test (builtin count $__autoenv_below_test $__autoenv_above_test) -ge $__autoenv_sync_words
+    else if set -q __autoenv_below_test[$__autoenv_sync_words]; or set -q __autoenv_above_test[$__autoenv_sync_words]
         set -g __autoenv_check long
         set -g __autoenv_prompt_test -n x
     else
@@ -106,6 +118,20 @@ function __autoenv_compile
     return 0
 end
 __autoenv_forget
+
+# After an answer: the directory it hangs on as a regex, for the check at
+# each cd (a command substitution, which costs fish more than a dozen
+# builtins, made once here), and the prompt's test.  A fish too old to
+# escape a regex gets one that never matches: each cd then asks.
+function __autoenv_answered
+    set -g __autoenv_key_regex ''
+    if builtin test -n "$__autoenv_key"
+        set -l escaped (builtin string escape --style=regex -- (builtin string trim -r -c / -- "$__autoenv_key") 2>/dev/null)
+        and set -g __autoenv_key_regex "^$escaped(/|\$)"
+        or set -g __autoenv_key_regex '(?!)'
+    end
+    __autoenv_compile
+end
 
 # __autoenv_has_watched DIR: whether DIR holds any watched name.  One `test`
 # built once from the names: a loop over them costs fish more than the stat
@@ -123,11 +149,10 @@ builtin functions -e __autoenv_define_has_watched
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 function __autoenv_fresh
-    builtin test "$__autoenv_ready" = 1 -a "$__autoenv_can_compare" = 1; or return 1
-    builtin test "$VIRTUAL_ENV" = "$__autoenv_venv"; or return 1
     # An empty stamp: none could be written anywhere, and the helper sent no
     # directories to compare; the answer holds until the next cd.
-    builtin test -z "$__autoenv_stamp" -o -e "$__autoenv_stamp"; or return 1
+    builtin test "$__autoenv_ready" = 1 -a "$__autoenv_can_compare" = 1 -a "$VIRTUAL_ENV" = "$__autoenv_venv" \
+        -a \( -z "$__autoenv_stamp" -o -e "$__autoenv_stamp" \); or return 1
     if builtin test "$PWD" = "$__autoenv_pwd"
         __autoenv_changed; and return 1
         return 0
@@ -135,16 +160,19 @@ function __autoenv_fresh
     builtin test -n "$__autoenv_stamp"; or return 1
     # A newline in a name would split the parent computed below; ask the helper.
     builtin string match -q -- "*"\n"*" "$PWD"; and return 1
-    # Outside the directory the answer hangs on: the answer changes.
-    if builtin test -n "$__autoenv_key" -a "$PWD" != "$__autoenv_key"
-        set -l prefix (builtin string trim -r -c / -- "$__autoenv_key")/
-        set -l head (builtin string sub -l (builtin string length -- "$prefix") -- "$PWD")
-        builtin test "$head" = "$prefix"; or return 1
-    end
+    # Outside the directory the answer hangs on: the answer changes.  (No
+    # key: the regex is empty, and matches.)
+    builtin string match -q -r -- "$__autoenv_key_regex" "$PWD"; or return 1
     # A directory walked before since the stamp (cd back and forth): the
     # directories that walk found clean need only be unchanged.  A walk costs
-    # fish a dozen builtins per directory, a memory two builtins in all.
-    set -l seen (builtin contains -i -- $PWD $__autoenv_walked)
+    # fish a dozen builtins per directory, a memory a few builtins in all.
+    # The walk the directory before this one started is at hand; any other
+    # is looked up (a command substitution).
+    set -l seen $__autoenv_walk_before
+    builtin test "$PWD" = "$__autoenv_walk_before_dir"; or set seen (builtin contains -i -- $PWD $__autoenv_walked)
+    set -g __autoenv_walk_before_dir $__autoenv_pwd
+    set -g __autoenv_walk_before $__autoenv_walk_here
+    set -g __autoenv_walk_here $seen
     if builtin test -n "$seen"
         # (Set before the check: when it fails, the helper's answer replaces them.)
         set -l walked_below __autoenv_walked_below_$seen
@@ -191,11 +219,12 @@ function __autoenv_fresh
     set -g __autoenv_pwd $PWD
     __autoenv_changed; and return 1
     # Remembered for the way back (a bounded number of directories).
-    builtin test (builtin count $__autoenv_walked) -lt 64; or set -g __autoenv_walked
+    set -q __autoenv_walked[64]; and __autoenv_forget_walks
     set -g -a __autoenv_walked $PWD
     set -l seen (builtin count $__autoenv_walked)
     set -g __autoenv_walked_below_$seen $below
     set -g __autoenv_walked_test_$seen $below_test
+    set -g __autoenv_walk_here $seen
     return 0
 end
 
@@ -260,6 +289,7 @@ function __autoenv_serve_close
     set -g __autoenv_token_dirs
     set -g __autoenv_token_serials
     set -g __autoenv_token_dir
+    set -g __autoenv_token_before_dir
 end
 
 # Whether the server is there to ask: alive, in its channel.
@@ -291,16 +321,25 @@ end
 # Whether the server vouches, unasked, that nothing checked for $PWD changed
 # since it last found it unchanged: it is asleep (as in __autoenv_serve_asleep,
 # written out here: it runs at every deep prompt), and that check's token file
-# is still there.  The token for the last directory asked about is kept in
-# __autoenv_token_dir and __autoenv_token: looking it up in the lists takes a
-# command substitution, which costs fish more than all the rest.
+# is still there.  The tokens for the last two directories asked about are
+# kept at hand (__autoenv_token_dir and __autoenv_token, _before_dir and
+# _before): looking one up in the lists takes a command substitution, which
+# costs fish more than all the rest.
 function __autoenv_serve_quiet
     if not builtin test "$__autoenv_token_dir" = "$PWD" -a "$AUTOENV_SERVE" != 0 \
             -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir" 2>/dev/null
         builtin test "$__autoenv_token_dir" != "$PWD"; or return 1
-        set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs); or return 1
+        set -l dir $__autoenv_token_dir
+        set -l token $__autoenv_token
+        if builtin test "$__autoenv_token_before_dir" = "$PWD"
+            set -g __autoenv_token $__autoenv_token_before
+        else
+            set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs); or return 1
+            set -g __autoenv_token $__autoenv_token_serials[$index]
+        end
         set -g __autoenv_token_dir $PWD
-        set -g __autoenv_token $__autoenv_token_serials[$index]
+        set -g __autoenv_token_before_dir $dir
+        set -g __autoenv_token_before $token
         __autoenv_serve_quiet
         return
     end
@@ -350,6 +389,7 @@ function __autoenv_serve_token --argument-names serial
     end
     set -g __autoenv_token_dir $PWD
     set -g __autoenv_token $serial
+    builtin test "$__autoenv_token_before_dir" != "$PWD"; or set -g __autoenv_token_before_dir
 end
 
 # Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper
@@ -371,7 +411,7 @@ function __autoenv_serve_ask
             builtin test -e $ok -o -e $back; or continue
             builtin test -e $ok; or return 1
             builtin source $__autoenv_serve_dir/answer
-            __autoenv_compile
+            __autoenv_answered
             return 0
         end
     end
@@ -415,7 +455,7 @@ function __autoenv_update
     end
     if builtin test $code = 0
         builtin string join \n -- $out | builtin source
-        __autoenv_compile
+        __autoenv_answered
         set -g __autoenv_failed 0
     else
         # 130: interrupted, nothing to say.  70: the helper caught its own
