@@ -272,7 +272,9 @@ function __autoenv_prompt_set
     function fish_prompt --description 'autoenv: (env) before your prompt'
         set -l last_status $status
         builtin printf '%s' "$__autoenv_prompt_text"
-        __autoenv_return $last_status
+        # Your prompt sees your last command's $status.  A function call costs
+        # fish more than the rest of this together: made only for a failure.
+        builtin test $last_status = 0; or __autoenv_return $last_status
         __autoenv_user_prompt
     end
 end

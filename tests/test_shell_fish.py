@@ -265,6 +265,10 @@ def test_status_kept_for_the_user_and_their_prompt(fish, proj, tmp_path):
     printed = fish.run("cd %s; false" % quote_for("fish", proj))
     assert printed.endswith("(proj) [1]"), printed
     assert fish.run("echo $status").startswith("1")
+    # Any status, and a success after a failure.
+    printed = fish.run("function __three; return 3; end; __three")
+    assert printed.endswith("(proj) [3]"), printed
+    assert fish.run("true").endswith("(proj) [0]")
     printed = fish.run("cd %s; false" % quote_for("fish", str(tmp_path)))
     assert printed.endswith("[1]") and "(proj)" not in printed, printed
 
