@@ -404,8 +404,8 @@ __autoenv_update() {
 
 __autoenv_hook() {
   local ret=$?
-  # The common case written out here, not behind two function calls: same
-  # directory, same env, no directory from here up changed since the stamp.
+  # The common case first, with no call but the paths' own test
+  # (__autoenv_compile): same directory, same env, nothing changed since the stamp.
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
     __autoenv_changed && __autoenv_update
   else

@@ -151,7 +151,7 @@ builtin functions -e __autoenv_define_has_watched
 function __autoenv_fresh
     # An empty stamp: none could be written anywhere, and the helper sent no
     # directories to compare; the answer holds until the next cd.
-    builtin test "$__autoenv_ready" = 1 -a "$__autoenv_can_compare" = 1 -a "$VIRTUAL_ENV" = "$__autoenv_venv" \
+    builtin test "$__autoenv_ready" = 1 -a "$__autoenv_can_compare" = 1 -a x"$VIRTUAL_ENV" = x"$__autoenv_venv" \
         -a \( -z "$__autoenv_stamp" -o -e "$__autoenv_stamp" \); or return 1
     if builtin test "$PWD" = "$__autoenv_pwd"
         __autoenv_changed; and return 1
@@ -296,7 +296,7 @@ end
 
 # Whether the server is there to ask: alive, in its channel.
 function __autoenv_serve_usable
-    builtin test -n "$__autoenv_serve_dir" -a "$AUTOENV_SERVE" != 0; or return 1
+    builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0; or return 1
     if not builtin test -p $__autoenv_serve_dir/request -a -d /proc/$__autoenv_serve_pid
         __autoenv_serve_close
         return 1
@@ -313,7 +313,7 @@ end
 # prompt, so it checks the channel in one `test` of its own rather than
 # through __autoenv_serve_usable (three builtins).
 function __autoenv_serve_asleep --argument-names token
-    builtin test -n "$__autoenv_serve_dir" -a "$AUTOENV_SERVE" != 0 \
+    builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 \
         -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir" 2>/dev/null; or return 1
     builtin read -l state </proc/$__autoenv_serve_pid/stat; or return 1
     builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
@@ -328,7 +328,7 @@ end
 # _before): looking one up in the lists takes a command substitution, which
 # costs fish more than all the rest.
 function __autoenv_serve_quiet
-    if not builtin test "$__autoenv_token_dir" = "$PWD" -a "$AUTOENV_SERVE" != 0 \
+    if not builtin test "$__autoenv_token_dir" = "$PWD" -a x"$AUTOENV_SERVE" != x0 \
             -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir" 2>/dev/null
         builtin test "$__autoenv_token_dir" != "$PWD"; or return 1
         set -l dir $__autoenv_token_dir
@@ -488,9 +488,10 @@ function __autoenv_on_prompt --on-event fish_prompt
     # The common case in two builtins (each costs fish more than the stat
     # calls it makes): same directory, env and VIRTUAL_ENV_DISABLE_PROMPT, and
     # the prompt's test (__autoenv_compile) finds nothing newer than the stamp.
-    # (An existing directory is newer than a missing stamp.)
-    if not builtin test "$PWD" = "$__autoenv_pwd" -a "$VIRTUAL_ENV" = "$__autoenv_venv" -a "$__autoenv_ready" = 1 \
-            -a "$VIRTUAL_ENV_DISABLE_PROMPT" = "$__autoenv_prompt_seen"
+    # (An existing directory is newer than a missing stamp.)  Values you set
+    # go in behind an x: `test` would read one such as `!` as an operator.
+    if not builtin test "$PWD" = "$__autoenv_pwd" -a x"$VIRTUAL_ENV" = x"$__autoenv_venv" -a "$__autoenv_ready" = 1 \
+            -a x"$VIRTUAL_ENV_DISABLE_PROMPT" = x"$__autoenv_prompt_seen"
         __autoenv_update
         # VIRTUAL_ENV_DISABLE_PROMPT set or unset since: build the prefix again.
         set -g __autoenv_prompt_seen "$VIRTUAL_ENV_DISABLE_PROMPT"

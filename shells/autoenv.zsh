@@ -425,8 +425,8 @@ __autoenv_hook() {
   # Not in a subshell such as $(cd dir && pwd): its changes vanish with it,
   # and a helper run there would only cost time (the prompt catches up).
   (( ZSH_SUBSHELL )) && return $ret
-  # The common case written out here, not behind two function calls: same
-  # directory, same env, no path checked changed since the stamp.
+  # The common case first, with no call but the paths' own test
+  # (__autoenv_compile): same directory, same env, nothing changed since the stamp.
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
     __autoenv_changed && __autoenv_update
   else

@@ -255,6 +255,20 @@ def test_virtual_env_disable_prompt_honoured(fish, proj):
     assert not fish.run("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1").endswith("(proj) ")
 
 
+@pytest.mark.parametrize("value", ["!", "-n", "(", "="])
+def test_values_that_look_like_test_operators_are_data(fish, proj, value):
+    """The prompt compares VIRTUAL_ENV_DISABLE_PROMPT and AUTOENV_SERVE with
+    `test`: a value such as `!` is a value there, not an operator."""
+    fish.cd(proj)
+    for line in ("set -gx VIRTUAL_ENV_DISABLE_PROMPT %s" % quote_for("fish", value),
+                 "set -gx AUTOENV_SERVE %s" % quote_for("fish", value), "true"):
+        printed = fish.run(line)
+        assert "test:" not in printed and "(proj)" not in printed, printed
+    assert_active(fish.state(), proj)
+    printed = fish.run("set -e VIRTUAL_ENV_DISABLE_PROMPT")
+    assert "test:" not in printed and printed.endswith("(proj) "), printed
+
+
 def test_status_kept_for_the_user_and_their_prompt(fish, proj, tmp_path):
     # A prompt that shows $status, defined before autoenv wraps it.
     token = fish.token
