@@ -28,9 +28,11 @@ def helper_python():
     return os.path.abspath(sys.executable)
 
 
-def render_init(shell_name):
+def render_init(shell_name, templates=None):
+    """The snippet for ``shell_name``, from ``shells/`` or another directory
+    of templates (benchmarks/run.py --candidate)."""
     renderer = render.get(shell_name)
-    path = os.path.join(snippet_dir(), "autoenv." + renderer.snippet_suffix)
+    path = os.path.join(templates or snippet_dir(), "autoenv." + renderer.snippet_suffix)
     with open(path, encoding="utf-8") as handle:
         template = handle.read()
     return renderer.render_snippet(

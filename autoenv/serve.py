@@ -20,7 +20,8 @@ Deep in a tree the shell also asks whether any directory it would check
 changed (``SERIAL PWD :sync STAMP EXTRA... .``, replied ``c``, ``d`` or
 ``u``); the server watches them with inotify (``watch``) and leaves a token
 file for a clean reply, which the shell trusts without asking while the
-server sleeps (``Checker``).
+server sleeps (``Checker``).  ``:watch`` in place of ``:sync`` is the same
+with no reply: the shell checked for itself, and looks for the token later.
 
 The server ends with its shell: it waits on a pidfd (Linux) or checks the
 shell every few seconds.  It also ends after half an hour without a request
@@ -185,26 +186,30 @@ def watch_shell(pid):
 
 
 class Sync:
-    """A prompt's question: did any path the shell checks change since STAMP?"""
+    """A prompt's question: did any path the shell checks change since STAMP?
+    With ``reply`` false (``:watch``) the shell waits for no answer, only for
+    the token."""
 
-    __slots__ = ("stamp", "extras")
+    __slots__ = ("stamp", "extras", "reply")
 
-    def __init__(self, stamp, extras):
+    def __init__(self, stamp, extras, reply=True):
         self.stamp = stamp
         self.extras = extras
+        self.reply = reply
 
     def __eq__(self, other):
-        return isinstance(other, Sync) and (self.stamp, self.extras) == (other.stamp, other.extras)
+        return isinstance(other, Sync) and (self.stamp, self.extras, self.reply) == (
+            other.stamp, other.extras, other.reply)
 
     def __repr__(self):
-        return "Sync(%r, %r)" % (self.stamp, self.extras)
+        return "Sync(%r, %r, reply=%r)" % (self.stamp, self.extras, self.reply)
 
 
 def parse_requests(buffer):
     """Complete requests in ``buffer`` as (serial, pwd, body), and the rest.
 
     ``body`` is the exported variables as a dict for an answer, or a Sync for
-    a prompt's question (``SERIAL PWD :sync STAMP EXTRA... .``).
+    a prompt's question (``SERIAL PWD :sync STAMP EXTRA... .``, or ``:watch``).
     """
     requests = []
     while True:
@@ -214,8 +219,8 @@ def parse_requests(buffer):
         except ValueError:
             return requests, buffer
         serial, pwd, rest = fields[0], fields[1], fields[2:end]
-        if rest[:1] == [b":sync"] and len(rest) >= 2:
-            body = Sync(os.fsdecode(rest[1]), [os.fsdecode(path) for path in rest[2:]])
+        if rest[:1] in ([b":sync"], [b":watch"]) and len(rest) >= 2:
+            body = Sync(os.fsdecode(rest[1]), [os.fsdecode(path) for path in rest[2:]], rest[0] == b":sync")
         else:
             body = {}
             for field in rest:
@@ -432,8 +437,8 @@ def main(argv):
                         status = respond(shell, pid, channel, pwd, body, base, vouch)
                 finally:
                     checker.end()
-                if shell_name == "fish" and isinstance(body, Sync):
-                    continue  # fish looks for the token; it waits for no reply
+                if isinstance(body, Sync) and (shell_name == "fish" or not body.reply):
+                    continue  # the shell looks for the token; it waits for no reply
                 try:
                     if shell_name == "fish":
                         mark_reply(channel, serial, status)

@@ -28,13 +28,14 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 sys.path.insert(0, HERE)
 
-from autoenv import detect as autoenv_detect  # noqa: E402
 from autoenv import hook as autoenv_hook  # noqa: E402
 from autoenv import init as autoenv_init  # noqa: E402
-from autoenv import render as autoenv_render  # noqa: E402
 from ptyshell import PtyShell  # noqa: E402
 
 DEPTH = 40
+# Directories a "first visit" case goes into, one a round (after that many,
+# it starts over; by then the shell has forgotten the first ones it walked).
+FRESH_DIRS = 400
 BUDGETS_MS = {"prompt": 0.1, "cd": 1.0, "switch": 8.0}
 
 
@@ -56,6 +57,8 @@ def make_tree(base, tool, python):
     for letter, root in projects.items():
         for sub in ("one", "two"):
             os.makedirs(os.path.join(root, "src", sub))
+        for index in range(FRESH_DIRS):
+            os.makedirs(os.path.join(root, "src", "new", "n%03d" % index))
         if tool == "autoenv":
             with open(os.path.join(root, "pyproject.toml"), "w") as handle:
                 handle.write('[project]\nname = "bench%s"\n' % letter)
@@ -88,6 +91,14 @@ def cd_lines(*picks):
     return lines
 
 
+def fresh_lines(project):
+    """A cd into a directory of ``project`` not visited before, each round."""
+    def lines(kind, tree):
+        base = os.path.join(tree[project], "src", "new")
+        return ["cd " + quote(kind, os.path.join(base, "n%03d" % index)) for index in range(FRESH_DIRS)]
+    return lines
+
+
 def quote(kind, value):
     if kind == "fish":
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -108,6 +119,8 @@ CASES = [
          join("A", "src", "one"), unchanged_prompt),
     Case("cd-project", "cd inside one project (src/one <-> src/two)", "cd",
          join("A", "src", "one"), cd_lines(join("A", "src", "two"), join("A", "src", "one"))),
+    Case("cd-new", "cd into a project dir not visited before", "cd",
+         join("A", "src", "new"), fresh_lines("A")),
     Case("cd-plain", "cd between dirs with no project", "cd",
          join("plain", "one"), cd_lines(join("plain", "two"), join("plain", "one"))),
     Case("switch", "cd that switches envs (A <-> B)", "switch",
@@ -116,6 +129,8 @@ CASES = [
          join("deepA", "src", "one"), unchanged_prompt),
     Case("deep-cd", "cd inside a project %d dirs deep" % DEPTH, "cd",
          join("deepA", "src", "one"), cd_lines(join("deepA", "src", "two"), join("deepA", "src", "one"))),
+    Case("deep-new", "cd into a project dir not visited before, %d deep" % DEPTH, "cd",
+         join("deepA", "src", "new"), fresh_lines("deepA")),
     Case("deep-sub", "cd project root <-> its subdir %d below" % DEPTH, "cd",
          join("A"), cd_lines(join("deep_sub"), join("A"))),
     Case("deep-switch", "switch between projects %d dirs deep" % DEPTH, "switch",
@@ -145,19 +160,8 @@ def base_environ(home, bin_dir):
 
 def snippet_file(kind, work, templates=None):
     """The snippet `autoenv init KIND` prints, or the same rendered from other templates."""
-    if templates is None:
-        text = autoenv_init.render_init(kind)
-        path = os.path.join(work, "autoenv-init." + kind)
-    else:
-        renderer = autoenv_render.get(kind)
-        with open(os.path.join(templates, "autoenv." + renderer.snippet_suffix), encoding="utf-8") as handle:
-            template = handle.read()
-        text = renderer.render_snippet(template, {
-            "PYTHON": autoenv_init.helper_python(),
-            "HELPER": autoenv_init.helper_path(),
-            "NAMES": list(autoenv_detect.WATCHED_NAMES),
-        })
-        path = os.path.join(work, "candidate-init." + kind)
+    text = autoenv_init.render_init(kind, templates)
+    path = os.path.join(work, ("autoenv-init." if templates is None else "candidate-init.") + kind)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
     return path

@@ -17,6 +17,10 @@ __autoenv_sync_from=@SYNC_FROM@
 # __autoenv_changed tests them all (see __autoenv_compile).
 # __autoenv_tokens: $PWD -> serial of the server's clean reply for it, whose
 # token file stays while that reply holds (see __autoenv_serve_quiet).
+# __autoenv_base_for, __autoenv_base_serial and __autoenv_base_news: a new
+# directory's chain that a token vouches for but for the directories the walk
+# into it found new (see __autoenv_changed_ask); __autoenv_watch_pending: the
+# directory whose chain the next prompt hands the server to watch.
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's directories are in __autoenv_walked_below_N).
@@ -29,6 +33,9 @@ __autoenv_forget() {
   __autoenv_above=()
   __autoenv_extra=()
   __autoenv_tokens=()
+  __autoenv_base_for=
+  __autoenv_base_news=()
+  __autoenv_watch_pending=
   __autoenv_clean=()
   __autoenv_walked=()
   __autoenv_compile
@@ -179,11 +186,30 @@ __autoenv_serve_sync() {
 # come between.  Linux only (/proc; the name is serve.PROCESS_NAME); elsewhere
 # the server is asked.
 __autoenv_serve_quiet() {
-  local token=${__autoenv_tokens[$PWD]-} state
-  [[ -n $token && ${AUTOENV_SERVE-} != 0 ]] || \builtin return 1
-  { IFS= \builtin read -r state < "/proc/$__autoenv_serve_pid/stat"; } 2>/dev/null || \builtin return 1
-  [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && ! -e $__autoenv_serve_dir/busy &&
-     -e $__autoenv_serve_dir/$token.clean && /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir ]]
+  __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}"
+}
+
+# Whether token SERIAL still stands: the server is asleep, not busy, and the
+# token file is there (see __autoenv_serve_quiet).  The process is checked to
+# be the server (in its channel) first, so its state is read with no
+# redirection of stderr, which costs bash a dozen system calls more: $(<file)
+# reads without a process.
+__autoenv_serve_vouches() {
+  local state
+  [[ -n $1 && ${AUTOENV_SERVE-} != 0 && /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir ]] ||
+    \builtin return 1
+  state=$(< "/proc/$__autoenv_serve_pid/stat") &&
+    [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && ! -e $__autoenv_serve_dir/busy &&
+       -e $__autoenv_serve_dir/$1.clean ]]
+}
+
+# Hands the server $PWD's chain to watch and leave a token for, waiting for
+# no reply (`:watch`).  Only a server just seen asleep is sent one: a stopped
+# one would never empty its FIFO.
+__autoenv_serve_watch() {
+  [[ $__autoenv_serve_syncs == 1 && -n $__autoenv_stamp ]] && __autoenv_serve_usable &&
+    __autoenv_serve_send "$PWD" :watch "$__autoenv_stamp" "${__autoenv_extra[@]}" &&
+    __autoenv_tokens[$PWD]=$__autoenv_serve_serial
 }
 
 # Called from the server's answer: it left token SERIAL for $PWD's chain.
@@ -229,15 +255,28 @@ __autoenv_compile() {
   fi
 }
 
-# __autoenv_changed for a long chain the server has no token for: its answer,
-# or when it has none, the shell's own tests.
+# __autoenv_changed for a long chain the server has no token for yet.  A
+# directory the shell walked into from one the server vouched for: that
+# token, and the shell's own test of the directories the walk found new; the
+# prompt then hands the server the chain to watch, once, after its own check
+# (a server at work is not asleep, and vouches for nothing until it is: sent
+# at the cd, the prompt right after would wait for it).  Otherwise the
+# server's answer (a few hundred microseconds), or when it has none, the
+# shell's own tests.
 __autoenv_changed_ask() {
+  local path
+  if [[ $__autoenv_base_for == "$PWD" ]] && __autoenv_serve_vouches "$__autoenv_base_serial"; then
+    for path in "${__autoenv_base_news[@]}"; do
+      [[ $path -nt $__autoenv_stamp ]] && \builtin return 0
+    done
+    [[ -n ${__autoenv_tokens[$PWD]-} ]] || __autoenv_watch_pending=$PWD
+    \builtin return 1
+  fi
   __autoenv_serve_sync
   case $? in
     0) \builtin return 1 ;;
     1) \builtin return 0 ;;
   esac
-  local path
   for path in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
     [[ $path -nt $__autoenv_stamp ]] && \builtin return 0
   done
@@ -276,7 +315,7 @@ __autoenv_fresh() {
   # (the old $PWD's ancestors below that directory), and those a walk since
   # the stamp found clean, need only be unchanged.
   local dir=$PWD known found=0
-  local -a below=()
+  local -a below=() news=()
   while [[ $dir != "$__autoenv_key" ]]; do
     if [[ $__autoenv_pwd/ == "${dir%/}/"* ]]; then
       for known in "${__autoenv_below[@]}"; do
@@ -286,10 +325,17 @@ __autoenv_fresh() {
       [[ $found == 1 ]] && \builtin break
     fi
     if [[ -z ${__autoenv_clean[$dir]-} ]]; then
-      __autoenv_has_watched "$dir" && \builtin return 1
+      # $PWD by its shortest name: a lookup of each name walks every
+      # directory of the path it is given.
+      if [[ $dir == "$PWD" ]]; then
+        __autoenv_has_watched . && \builtin return 1
+      else
+        __autoenv_has_watched "$dir" && \builtin return 1
+      fi
       __autoenv_clean[$dir]=1
     fi
     below+=("$dir")
+    news+=("$dir")
     if [[ $dir == / || -z $dir ]]; then
       [[ -z $__autoenv_key ]] || \builtin return 1
       \builtin break
@@ -298,6 +344,18 @@ __autoenv_fresh() {
     dir=${dir:-/}
   done
   __autoenv_below=("${below[@]}")
+  # The rest of this chain is the last directory's: its token (or the one it
+  # borrowed) vouches for it.
+  local token=${__autoenv_tokens[$__autoenv_pwd]-}
+  if [[ -n $token ]]; then
+    __autoenv_base_serial=$token
+    __autoenv_base_news=("${news[@]}")
+  elif [[ $__autoenv_base_for == "$__autoenv_pwd" ]]; then
+    __autoenv_base_news+=("${news[@]}")
+  else
+    __autoenv_base_serial=
+  fi
+  __autoenv_base_for=$PWD
   __autoenv_compile
   __autoenv_pwd=$PWD
   __autoenv_changed && \builtin return 1
@@ -408,6 +466,12 @@ __autoenv_hook() {
   # (__autoenv_compile): same directory, same env, nothing changed since the stamp.
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
     __autoenv_changed && __autoenv_update
+    # A chain to hand the server, now that this prompt has done its check
+    # (a cd, which does its own, comes here by the other branch).
+    if [[ $__autoenv_watch_pending == "$PWD" ]]; then
+      __autoenv_watch_pending=
+      __autoenv_serve_watch
+    fi
   else
     __autoenv_update
   fi

@@ -21,6 +21,11 @@ set -g __autoenv_sync_words (math 4 \* @SYNC_FROM@)
 # __autoenv_token_dirs and __autoenv_token_serials: directories the server was
 # asked to vouch for, and the serial whose token file says it still does;
 # __autoenv_token_dir and __autoenv_token: the last of them looked at.
+# __autoenv_base_for, __autoenv_base_serial and __autoenv_base_news: a new
+# directory's chain that a token vouches for but for the directories the walk
+# into it found new (test arguments; see __autoenv_changed);
+# __autoenv_watch_pending: the directory whose chain the next prompt hands the
+# server to watch.
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's own directories are in __autoenv_walked_below_N, their test arguments
@@ -37,19 +42,25 @@ function __autoenv_forget
     set -g __autoenv_token_dir
     set -g __autoenv_token_before_dir
     set -g __autoenv_clean
+    set -g __autoenv_base_for
+    set -g __autoenv_base_news
+    set -g __autoenv_watch_pending
     __autoenv_forget_walks
     set -g __autoenv_key_regex ''
     __autoenv_compile
 end
 
 # Forgets the walks (see __autoenv_fresh), and which of them $PWD and the
-# directory before it started.
+# directory before it started.  A walk's number is the next of
+# __autoenv_walk_free (`count` would take a command substitution).
 function __autoenv_forget_walks
     set -g __autoenv_walked
+    set -g __autoenv_walk_free $__autoenv_walk_numbers
     set -g __autoenv_walk_here
     set -g __autoenv_walk_before_dir
     set -g __autoenv_walk_before
 end
+set -g __autoenv_walk_numbers (builtin string split ' ' -- '1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64')
 
 set -g __autoenv_ready 0
 set -g __autoenv_pwd
@@ -169,7 +180,10 @@ function __autoenv_fresh
     # The walk the directory before this one started is at hand; any other
     # is looked up (a command substitution).
     set -l seen $__autoenv_walk_before
-    builtin test "$PWD" = "$__autoenv_walk_before_dir"; or set seen (builtin contains -i -- $PWD $__autoenv_walked)
+    if builtin test "$PWD" != "$__autoenv_walk_before_dir"
+        set seen
+        builtin contains -- $PWD $__autoenv_walked; and set seen (builtin contains -i -- $PWD $__autoenv_walked)
+    end
     set -g __autoenv_walk_before_dir $__autoenv_pwd
     set -g __autoenv_walk_before $__autoenv_walk_here
     set -g __autoenv_walk_here $seen
@@ -190,10 +204,11 @@ function __autoenv_fresh
     # the stamp found clean, need only be unchanged.
     set -l below
     set -l below_test
+    set -l news
     set -l dir $PWD
     while builtin test "$dir" != "$__autoenv_key"
-        set -l index (builtin contains -i -- "$dir" $__autoenv_below)
-        if builtin test -n "$index"
+        if builtin contains -- "$dir" $__autoenv_below
+            set -l index (builtin contains -i -- "$dir" $__autoenv_below)
             for known in $__autoenv_below[$index..-1]
                 set -a below $known
                 set -a below_test $known -nt $__autoenv_stamp -o
@@ -201,11 +216,18 @@ function __autoenv_fresh
             break
         end
         if not builtin contains -- $dir $__autoenv_clean
-            __autoenv_has_watched $dir; and return 1
+            # $PWD by its shortest name: a lookup of each name walks every
+            # directory of the path it is given.
+            if builtin test "$dir" = "$PWD"
+                __autoenv_has_watched .; and return 1
+            else
+                __autoenv_has_watched $dir; and return 1
+            end
             set -a __autoenv_clean $dir
         end
         set -a below $dir
         set -a below_test $dir -nt $__autoenv_stamp -o
+        set -a news $dir -nt $__autoenv_stamp -o
         if builtin test "$dir" = / -o -z "$dir"
             builtin test -z "$__autoenv_key"; or return 1
             break
@@ -215,13 +237,28 @@ function __autoenv_fresh
     end
     set -g __autoenv_below $below
     set -g __autoenv_below_test $below_test
+    # The rest of this chain is the last directory's: its token (or the one it
+    # borrowed) vouches for it.  (Only the two tokens at hand are looked at.)
+    if builtin test "$__autoenv_token_dir" = "$__autoenv_pwd"
+        set -g __autoenv_base_serial $__autoenv_token
+        set -g __autoenv_base_news $news
+    else if builtin test "$__autoenv_token_before_dir" = "$__autoenv_pwd"
+        set -g __autoenv_base_serial $__autoenv_token_before
+        set -g __autoenv_base_news $news
+    else if builtin test "$__autoenv_base_for" = "$__autoenv_pwd"
+        set -g -a __autoenv_base_news $news
+    else
+        set -g __autoenv_base_serial
+    end
+    set -g __autoenv_base_for $PWD
     __autoenv_compile
     set -g __autoenv_pwd $PWD
     __autoenv_changed; and return 1
     # Remembered for the way back (a bounded number of directories).
-    set -q __autoenv_walked[64]; and __autoenv_forget_walks
+    set -q __autoenv_walk_free[1]; or __autoenv_forget_walks
+    set -l seen $__autoenv_walk_free[1]
+    set -e __autoenv_walk_free[1]
     set -g -a __autoenv_walked $PWD
-    set -l seen (builtin count $__autoenv_walked)
     set -g __autoenv_walked_below_$seen $below
     set -g __autoenv_walked_test_$seen $below_test
     set -g __autoenv_walk_here $seen
@@ -336,7 +373,8 @@ function __autoenv_serve_quiet
         if builtin test "$__autoenv_token_before_dir" = "$PWD"
             set -g __autoenv_token $__autoenv_token_before
         else
-            set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs); or return 1
+            builtin contains -- $PWD $__autoenv_token_dirs; or return 1
+            set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
             set -g __autoenv_token $__autoenv_token_serials[$index]
         end
         set -g __autoenv_token_dir $PWD
@@ -350,6 +388,11 @@ function __autoenv_serve_quiet
     and builtin test ! -e $__autoenv_serve_dir/busy -a -e $__autoenv_serve_dir/$__autoenv_token.clean
 end
 
+# Whether token SERIAL still stands, as __autoenv_serve_quiet checks $PWD's.
+function __autoenv_serve_vouches --argument-names serial
+    builtin test -n "$serial"; and __autoenv_serve_asleep $serial.clean
+end
+
 # Asks the server to watch every path checked for $PWD (its chain and
 # __autoenv_extra) and leave a token while none changed since the stamp
 # (autoenv/watch.py); waits for nothing.  Only a server asleep is asked: one
@@ -357,23 +400,31 @@ end
 function __autoenv_serve_watch
     builtin test -n "$__autoenv_stamp"; and __autoenv_serve_asleep; or return
     set -g __autoenv_serve_serial (math $__autoenv_serve_serial + 1)
-    builtin printf '%s\0' $__autoenv_serve_serial $PWD :sync $__autoenv_stamp $__autoenv_extra . \
+    builtin printf '%s\0' $__autoenv_serve_serial $PWD :watch $__autoenv_stamp $__autoenv_extra . \
         >$__autoenv_serve_dir/request; or return
     __autoenv_serve_token $__autoenv_serve_serial
 end
 
 # Whether a path checked for $PWD (__autoenv_below_test and _above_test) is
 # newer than the stamp: one `test`, unless the chain is long and the server
-# vouches for it (__autoenv_serve_quiet).  A long chain found unchanged is
-# handed to the server to watch from then on.
+# vouches for it (__autoenv_serve_quiet), or for all of it but the
+# directories a walk into it found new, which fish then tests itself.  A long
+# chain found unchanged is handed to the server to watch, at the next prompt
+# after its own check (a server at work is not asleep, and vouches for
+# nothing until it is: sent at the cd, the prompt right after would test the
+# whole chain again).
 function __autoenv_changed
     switch $__autoenv_check
         case short
             builtin test $__autoenv_below_test $__autoenv_above_test -z x
         case long
             __autoenv_serve_quiet; and return 1
-            builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 0
-            __autoenv_serve_watch
+            if builtin test "$__autoenv_base_for" = "$PWD"; and __autoenv_serve_vouches "$__autoenv_base_serial"
+                builtin test $__autoenv_base_news -z x; and return 0
+            else
+                builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 0
+            end
+            builtin test "$__autoenv_token_dir" = "$PWD"; or set -g __autoenv_watch_pending $PWD
             return 1
         case '*'
             return 0
@@ -382,8 +433,8 @@ end
 
 # Called from the server's answer: it left token SERIAL for $PWD's chain.
 function __autoenv_serve_token --argument-names serial
-    set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
-    if builtin test -n "$index"
+    if builtin contains -- $PWD $__autoenv_token_dirs
+        set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
         set -g __autoenv_token_serials[$index] $serial
     else
         set -g -a __autoenv_token_dirs $PWD
@@ -501,5 +552,11 @@ function __autoenv_on_prompt --on-event fish_prompt
         end
     else if builtin test $__autoenv_prompt_test
         __autoenv_changed; and __autoenv_update
+        # A chain to hand the server, now that this prompt has done its check
+        # (a cd, which does its own, comes here by the other branch).
+        if builtin test "$__autoenv_watch_pending" = "$PWD"
+            set -g __autoenv_watch_pending
+            __autoenv_serve_watch
+        end
     end
 end

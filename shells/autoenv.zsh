@@ -36,7 +36,12 @@ typeset -g __autoenv_serve_syncs=${__autoenv_serve_syncs-1} __autoenv_serve_got=
 # walk's directories are in __autoenv_walked_below_N).
 # __autoenv_tokens: $PWD -> serial of the server's clean reply for it, whose
 # token file stays while that reply holds (see __autoenv_serve_quiet).
-typeset -ga __autoenv_below __autoenv_above __autoenv_extra
+# __autoenv_base_for, __autoenv_base_serial and __autoenv_base_news: a new
+# directory's chain that a token vouches for but for the directories the walk
+# into it found new (see __autoenv_changed_ask); __autoenv_watch_pending: the
+# directory whose chain the next prompt hands the server to watch.
+typeset -g __autoenv_base_for='' __autoenv_base_serial='' __autoenv_watch_pending=''
+typeset -ga __autoenv_below __autoenv_above __autoenv_extra __autoenv_base_news
 typeset -gA __autoenv_clean __autoenv_walked __autoenv_tokens
 
 # Forgets what the last answer proved, before the helper gives the next one.
@@ -46,6 +51,9 @@ __autoenv_forget() {
   __autoenv_above=()
   __autoenv_extra=()
   __autoenv_tokens=()
+  __autoenv_base_for=
+  __autoenv_base_news=()
+  __autoenv_watch_pending=
   __autoenv_clean=()
   __autoenv_walked=()
   __autoenv_compile
@@ -173,11 +181,28 @@ __autoenv_serve_sync() {
 # come between.  Linux only (/proc; the name is serve.PROCESS_NAME); elsewhere
 # the server is asked.
 __autoenv_serve_quiet() {
-  local token=${__autoenv_tokens[$PWD]-} state
-  [[ -n $token && ${AUTOENV_SERVE-} != 0 ]] || return 1
-  state=$(<"/proc/$__autoenv_serve_pid/stat") 2>/dev/null || return 1
-  [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && ! -e $__autoenv_serve_dir/busy &&
-     -e $__autoenv_serve_dir/$token.clean && /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir ]]
+  __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}"
+}
+
+# Whether token SERIAL still stands: the server is asleep, not busy, and the
+# token file is there (see __autoenv_serve_quiet).  The process is checked to
+# be the server (in its channel) first, so its state is read with no
+# redirection of stderr, which costs zsh a few system calls more.
+__autoenv_serve_vouches() {
+  local state
+  [[ -n $1 && ${AUTOENV_SERVE-} != 0 && /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir ]] || return 1
+  state=$(<"/proc/$__autoenv_serve_pid/stat") &&
+    [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && ! -e $__autoenv_serve_dir/busy &&
+       -e $__autoenv_serve_dir/$1.clean ]]
+}
+
+# Hands the server $PWD's chain to watch and leave a token for, waiting for
+# no reply (`:watch`).  Only a server just seen asleep is sent one: a stopped
+# one would never empty its FIFO.
+__autoenv_serve_watch() {
+  [[ $__autoenv_serve_syncs == 1 && -n $__autoenv_stamp ]] && __autoenv_serve_usable &&
+    __autoenv_serve_send "$PWD" :watch "$__autoenv_stamp" "${__autoenv_extra[@]}" &&
+    __autoenv_tokens[$PWD]=$__autoenv_serve_serial
 }
 
 # Called from the server's answer: it left token SERIAL for $PWD's chain.
@@ -227,10 +252,23 @@ __autoenv_compile() {
   fi
 }
 
-# __autoenv_changed for a long chain the server has no token for: its answer,
-# or when it has none, the shell's own tests.
+# __autoenv_changed for a long chain the server has no token for yet.  A
+# directory the shell walked into from one the server vouched for: that
+# token, and the shell's own test of the directories the walk found new; the
+# prompt then hands the server the chain to watch, once, after its own check
+# (a server at work is not asleep, and vouches for nothing until it is: sent
+# at the cd, the prompt right after would wait for it).  Otherwise the
+# server's answer (a few hundred microseconds), or when it has none, the
+# shell's own tests.
 __autoenv_changed_ask() {
   local dir
+  if [[ $__autoenv_base_for == "$PWD" && -e $__autoenv_stamp ]] && __autoenv_serve_vouches "$__autoenv_base_serial"; then
+    for dir in "${__autoenv_base_news[@]}"; do
+      [[ $dir -nt $__autoenv_stamp ]] && return 0
+    done
+    [[ -n ${__autoenv_tokens[$PWD]-} ]] || __autoenv_watch_pending=$PWD
+    return 1
+  fi
   __autoenv_serve_sync
   case $? in
     (0) return 1 ;;
@@ -250,8 +288,8 @@ __autoenv_forget
 # which has done `emulate -L zsh` already: a second one costs more than the
 # tests here.
 __autoenv_fresh() {
-  local dir known found=0
-  local -a below
+  local dir known found=0 token
+  local -a below news
   [[ $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]] || return 1
   # zsh's -nt is false when the stamp is missing, so check that first.  An
   # empty one: no stamp could be written anywhere, and the helper sent no
@@ -283,6 +321,7 @@ __autoenv_fresh() {
   # (the old $PWD's ancestors below that directory), and those a walk since
   # the stamp found clean, need only be unchanged.
   below=()
+  news=()
   dir=$PWD
   while [[ $dir != "$__autoenv_key" ]]; do
     if [[ $__autoenv_pwd/ == "${dir%/}/"* ]]; then
@@ -293,10 +332,17 @@ __autoenv_fresh() {
       (( found )) && break
     fi
     if [[ -z ${__autoenv_clean[$dir]-} ]]; then
-      __autoenv_has_watched "$dir" && return 1
+      # $PWD by its shortest name: a lookup of each name walks every
+      # directory of the path it is given.
+      if [[ $dir == "$PWD" ]]; then
+        __autoenv_has_watched . && return 1
+      else
+        __autoenv_has_watched "$dir" && return 1
+      fi
       __autoenv_clean[$dir]=1
     fi
     below+=("$dir")
+    news+=("$dir")
     if [[ $dir == / || -z $dir ]]; then
       [[ -z $__autoenv_key ]] || return 1
       break
@@ -305,6 +351,18 @@ __autoenv_fresh() {
     dir=${dir:-/}
   done
   __autoenv_below=("${below[@]}")
+  # The rest of this chain is the last directory's: its token (or the one it
+  # borrowed) vouches for it.
+  token=${__autoenv_tokens[$__autoenv_pwd]-}
+  if [[ -n $token ]]; then
+    __autoenv_base_serial=$token
+    __autoenv_base_news=("${news[@]}")
+  elif [[ $__autoenv_base_for == "$__autoenv_pwd" ]]; then
+    __autoenv_base_news+=("${news[@]}")
+  else
+    __autoenv_base_serial=
+  fi
+  __autoenv_base_for=$PWD
   __autoenv_compile
   __autoenv_pwd=$PWD
   __autoenv_changed && return 1
@@ -429,6 +487,12 @@ __autoenv_hook() {
   # (__autoenv_compile): same directory, same env, nothing changed since the stamp.
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
     __autoenv_changed && __autoenv_update
+    # A chain to hand the server, now that this prompt has done its check
+    # (a cd, which does its own, comes here by the other branch).
+    if [[ $__autoenv_watch_pending == "$PWD" ]]; then
+      __autoenv_watch_pending=
+      __autoenv_serve_watch
+    fi
   else
     __autoenv_update
   fi

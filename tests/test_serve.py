@@ -451,6 +451,28 @@ def test_a_server_holding_tokens_stays_while_its_shell_works_until_superseded(ch
     assert time.time() < until, "a superseded server stayed"
 
 
+def test_a_watch_request_leaves_its_token_and_no_reply(channel, tmp_path):
+    """``:watch`` is a Sync the shell does not wait for: the token comes, no
+    reply line does (it would pile up in a FIFO nobody reads)."""
+    deep = tmp_path.joinpath(*("d%02d" % i for i in range(25)))
+    deep.mkdir(parents=True)
+    stamp = str(tmp_path / "shell.stamp")
+    with open(stamp, "w"):
+        pass
+    later = time.time_ns() + 10**9
+    os.utime(stamp, ns=(later, later))
+    server = channel()
+    server.send(encode("1", str(deep), ":watch", stamp, "."))
+    token = os.path.join(server.dir, "1.clean")
+    until = time.time() + 10
+    while not os.path.exists(token) and time.time() < until:
+        time.sleep(0.01)
+    assert os.path.exists(token)
+    # The next reply on the FIFO is the next question's.
+    server.send(encode("2", str(deep), ":sync", stamp, "."))
+    assert server.read_line() == "2 c"
+
+
 def test_idle_limit_reads_seconds_and_ignores_nonsense():
     assert serve.idle_limit({}) == serve.IDLE_SECONDS
     assert serve.idle_limit({"AUTOENV_SERVE_IDLE": "60"}) == 60.0

@@ -288,6 +288,10 @@ def test_sync_requests_parse_with_their_extras():
     (serial, pwd, body), = serve.parse_requests(raw)[0]
     assert (serial, pwd) == ("7", "/p/" + HOSTILE)
     assert body == serve.Sync("/s/1.stamp", ["/x/y"])
+    # The same, with no reply wanted.
+    raw = raw.replace(b":sync", b":watch")
+    (_, _, body), = serve.parse_requests(raw)[0]
+    assert body == serve.Sync("/s/1.stamp", ["/x/y"], reply=False)
     # An answer request whose variables happen to look alike stays one.
     (_, _, pairs), = serve.parse_requests(b"8\0/p\0:sync=1\0.\0")[0]
     assert pairs == {":sync": "1"}

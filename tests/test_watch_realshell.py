@@ -1,10 +1,13 @@
 """Deep in a tree, real bash, zsh and fish leave the check of their long
-chain to their server (autoenv/watch.py): bash and zsh ask it once after a
-cd, fish hands the chain over without waiting, and all then trust its token
-unasked while it sleeps and is not busy.  Whatever the route, a marker made
-anywhere on the path counts at the next prompt, also when the command line
-before that prompt made it, and a server that is stopped or killed is never
-trusted.  (tests/test_structure.py shows no process starts.)"""
+chain to their server (autoenv/watch.py), and trust its token unasked while
+it sleeps and is not busy.  Into a directory new to them, they go on the
+token of the directory they came from and test the new directories
+themselves, and hand the server the new chain without waiting; with no
+token to go on, bash and zsh ask the server once, fish tests the chain.
+Whatever the route, a marker made anywhere on the path counts at the next
+prompt, also when the command line before that prompt made it, and a server
+that is stopped or killed is never trusted.  (tests/test_structure.py shows
+no process starts.)"""
 
 import contextlib
 import os
@@ -44,14 +47,14 @@ def active_env(shell):
 def vouched(shell):
     """Whether the server left a token saying this directory's chain is unchanged.
 
-    fish hands the chain over without waiting, so its token may come a
-    moment after the prompt: looked for a few times."""
+    A chain handed over without waiting gets its token a moment after the
+    prompt: looked for a few times."""
     if shell.kind == "fish":
         line = ('set -l i (contains -i -- $PWD $__autoenv_token_dirs); '
                 'and test -e $__autoenv_serve_dir/$__autoenv_token_serials[$i].clean; and echo yes; or echo no')
     else:
         line = '[ -e "$__autoenv_serve_dir/${__autoenv_tokens[$PWD]-none}.clean" ] && echo yes || echo no'
-    for _ in range(20 if shell.kind == "fish" else 1):
+    for _ in range(20):
         if shell.run(line).splitlines()[0].strip() == "yes":
             return True
         time.sleep(0.05)
@@ -87,8 +90,8 @@ def test_long_chain_is_left_to_the_server_and_trusted_unasked(kind, home, deep_p
         # Asleep, not busy, its token there: not asked at all (once at most,
         # should a prompt catch it still going back to sleep).
         assert serial(shell) - before <= 1
-        # A cd into a new directory asks once; back in one it holds a token
-        # for, nothing is asked.
+        # A cd into a new directory hands its chain over once; back in one it
+        # holds a token for, nothing is asked.
         shell.cd(os.path.join(proj, "src", "b"))
         assert vouched(shell)
         before = serial(shell)
@@ -96,6 +99,48 @@ def test_long_chain_is_left_to_the_server_and_trusted_unasked(kind, home, deep_p
             shell.cd(os.path.join(proj, "src", target))
             assert vouched(shell)
         assert serial(shell) - before <= 1
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_new_directories_go_on_the_token_they_came_from(kind, home, deep_project):
+    """Into directories never visited, one after another: each is handed
+    to the server once (no question waited for), and each gets its token."""
+    levels, proj, env = deep_project
+    fresh = [os.path.join(proj, "src", "a", "new %d $(x)" % i) for i in range(6)]
+    for path in fresh:
+        os.makedirs(path)
+    time.sleep(0.1)  # older than the stamp the shell is about to write
+    with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
+        assert vouched(shell)
+        for path in fresh:
+            before = serial(shell)
+            shell.cd(path)
+            assert active_env(shell) == env
+            assert serial(shell) - before == 1, "not handed over exactly once"
+            assert vouched(shell), "no token for %s" % path
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_a_marker_made_right_after_a_cd_into_a_new_directory_counts(kind, home, deep_project):
+    """Going on the token of the directory before: a marker in the new
+    directory, or anywhere that token vouches for, made by the very command
+    line that moved there, counts at its prompt."""
+    levels, proj, env = deep_project
+    fresh = [os.path.join(proj, "src", "b", "n%d" % i) for i in range(9)]
+    for path in fresh:
+        os.makedirs(path)
+    time.sleep(0.1)
+    with deep_shell(kind, home, os.path.join(proj, "src", "b")) as shell:
+        for round_, path in enumerate(fresh):
+            assert vouched(shell)
+            where = (path, proj, levels[5])[round_ % 3]
+            marker = os.path.join(where, detect.DISABLE_MARKER)
+            joiner = "; and " if kind == "fish" else " && "
+            shell.run("cd %s%strue > %s" % (quote_for(kind, path), joiner, quote_for(kind, marker)))
+            assert active_env(shell) is None, "marker %d (%s) not seen at its own prompt" % (round_, where)
+            os.remove(marker)
+            shell.run("true")
+            assert active_env(shell) == env, "removal %d (%s) not seen" % (round_, where)
 
 
 @pytest.mark.parametrize("kind", SHELLS)
