@@ -23,7 +23,8 @@ set -g __autoenv_sync_words (math 4 \* @SYNC_FROM@)
 # __autoenv_token_dir and __autoenv_token: the last of them looked at.
 # __autoenv_base_for, __autoenv_base_serial and __autoenv_base_news: a new
 # directory's chain that a token vouches for but for the directories the walk
-# into it found new (test arguments; see __autoenv_changed);
+# into it found new (test arguments; see __autoenv_changed), and
+# __autoenv_base_fresh, 1 while that directory has no token of its own;
 # __autoenv_watch_pending: the directory whose chain the next prompt hands the
 # server to watch.
 # __autoenv_clean: directories a walk found without any watched name since the
@@ -44,6 +45,7 @@ function __autoenv_forget
     set -g __autoenv_clean
     set -g __autoenv_base_for
     set -g __autoenv_base_news
+    set -g __autoenv_base_fresh 0
     set -g __autoenv_watch_pending
     __autoenv_forget_walks
     set -g __autoenv_key_regex ''
@@ -251,6 +253,7 @@ function __autoenv_fresh
         set -g __autoenv_base_serial
     end
     set -g __autoenv_base_for $PWD
+    set -g __autoenv_base_fresh 1
     __autoenv_compile
     set -g __autoenv_pwd $PWD
     __autoenv_changed; and return 1
@@ -367,7 +370,10 @@ end
 function __autoenv_serve_quiet
     if not builtin test "$__autoenv_token_dir" = "$PWD" -a x"$AUTOENV_SERVE" != x0 \
             -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir" 2>/dev/null
-        builtin test "$__autoenv_token_dir" != "$PWD"; or return 1
+        # Its token is at hand and the server cannot vouch now, or it has
+        # none (a directory just walked into): no lookup.
+        builtin test "$__autoenv_token_dir" != "$PWD" \
+            -a ! \( "$__autoenv_base_for" = "$PWD" -a "$__autoenv_base_fresh" = 1 \); or return 1
         set -l dir $__autoenv_token_dir
         set -l token $__autoenv_token
         if builtin test "$__autoenv_token_before_dir" = "$PWD"
@@ -433,7 +439,12 @@ end
 
 # Called from the server's answer: it left token SERIAL for $PWD's chain.
 function __autoenv_serve_token --argument-names serial
-    if builtin contains -- $PWD $__autoenv_token_dirs
+    if builtin test "$__autoenv_base_for" = "$PWD" -a "$__autoenv_base_fresh" = 1
+        # A directory just walked into: not in the lists.
+        set -g __autoenv_base_fresh 0
+        set -g -a __autoenv_token_dirs $PWD
+        set -g -a __autoenv_token_serials $serial
+    else if builtin contains -- $PWD $__autoenv_token_dirs
         set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
         set -g __autoenv_token_serials[$index] $serial
     else
