@@ -407,12 +407,9 @@ def test_a_server_nobody_asks_ends_after_its_idle_time(channel, tmp_path, monkey
     assert not os.path.exists(server.dir)
 
 
-def test_a_server_holding_tokens_stays_while_its_shell_works_until_superseded(channel, tmp_path, monkeypatch):
-    """The 'shell' here is this test process: it burns CPU like a shell busy
-    with prompts that trust their tokens and never ask.  Directories above
-    the test tree (/var/tmp) may change meanwhile and rightly take the token
-    away; such a round is tried again, a few times."""
-    monkeypatch.setenv("AUTOENV_SERVE_IDLE", "1")
+def deep_tree_and_stamp(tmp_path):
+    """A directory 25 levels down (a chain the server watches), and a stamp
+    newer than all of it."""
     deep = tmp_path.joinpath(*("d%02d" % i for i in range(25)))
     deep.mkdir(parents=True)
     stamp = str(tmp_path / "shell.stamp")
@@ -420,6 +417,16 @@ def test_a_server_holding_tokens_stays_while_its_shell_works_until_superseded(ch
         pass
     later = time.time_ns() + 10**9
     os.utime(stamp, ns=(later, later))
+    return deep, stamp
+
+
+def test_a_server_holding_tokens_stays_while_its_shell_works_until_superseded(channel, tmp_path, monkeypatch):
+    """The 'shell' here is this test process: it burns CPU like a shell busy
+    with prompts that trust their tokens and never ask.  Directories above
+    the test tree (/var/tmp) may change meanwhile and rightly take the token
+    away; such a round is tried again, a few times."""
+    monkeypatch.setenv("AUTOENV_SERVE_IDLE", "1")
+    deep, stamp = deep_tree_and_stamp(tmp_path)
 
     def work(seconds, token):
         """Burn CPU; False when the token went meanwhile."""
@@ -454,13 +461,7 @@ def test_a_server_holding_tokens_stays_while_its_shell_works_until_superseded(ch
 def test_a_watch_request_leaves_its_token_and_no_reply(channel, tmp_path):
     """``:watch`` is a Sync the shell does not wait for: the token comes, no
     reply line does (it would pile up in a FIFO nobody reads)."""
-    deep = tmp_path.joinpath(*("d%02d" % i for i in range(25)))
-    deep.mkdir(parents=True)
-    stamp = str(tmp_path / "shell.stamp")
-    with open(stamp, "w"):
-        pass
-    later = time.time_ns() + 10**9
-    os.utime(stamp, ns=(later, later))
+    deep, stamp = deep_tree_and_stamp(tmp_path)
     server = channel()
     server.send(encode("1", str(deep), ":watch", stamp, "."))
     token = os.path.join(server.dir, "1.clean")
