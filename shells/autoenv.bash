@@ -344,13 +344,15 @@ __autoenv_fresh() {
     dir=${dir:-/}
   done
   __autoenv_below=("${below[@]}")
-  # The rest of this chain is the last directory's: its token (or the one it
-  # borrowed) vouches for it.
+  # The rest of a long chain is the last directory's: its token (or the one
+  # it went on, for a few walks) vouches for it.  A short one is tested whole.
   local token=${__autoenv_tokens[$__autoenv_pwd]-}
-  if [[ -n $token ]]; then
+  if (( ${#below[@]} + ${#__autoenv_above[@]} < __autoenv_sync_from )); then
+    __autoenv_base_serial=
+  elif [[ -n $token ]]; then
     __autoenv_base_serial=$token
     __autoenv_base_news=("${news[@]}")
-  elif [[ $__autoenv_base_for == "$__autoenv_pwd" ]]; then
+  elif [[ $__autoenv_base_for == "$__autoenv_pwd" && ${#__autoenv_base_news[@]} -lt 64 ]]; then
     __autoenv_base_news+=("${news[@]}")
   else
     __autoenv_base_serial=

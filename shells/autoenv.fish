@@ -239,22 +239,25 @@ function __autoenv_fresh
     end
     set -g __autoenv_below $below
     set -g __autoenv_below_test $below_test
-    # The rest of this chain is the last directory's: its token (or the one it
-    # borrowed) vouches for it.  (Only the two tokens at hand are looked at.)
-    if builtin test "$__autoenv_token_dir" = "$__autoenv_pwd"
+    __autoenv_compile
+    # The rest of a long chain is the last directory's: its token (or the one
+    # it went on, for a few walks) vouches for it; only the two tokens at hand
+    # are looked at.  A short one is tested whole.
+    if builtin test $__autoenv_check != long
+        set -g __autoenv_base_serial
+    else if builtin test "$__autoenv_token_dir" = "$__autoenv_pwd"
         set -g __autoenv_base_serial $__autoenv_token
         set -g __autoenv_base_news $news
     else if builtin test "$__autoenv_token_before_dir" = "$__autoenv_pwd"
         set -g __autoenv_base_serial $__autoenv_token_before
         set -g __autoenv_base_news $news
-    else if builtin test "$__autoenv_base_for" = "$__autoenv_pwd"
+    else if builtin test "$__autoenv_base_for" = "$__autoenv_pwd"; and not set -q __autoenv_base_news[256]
         set -g -a __autoenv_base_news $news
     else
         set -g __autoenv_base_serial
     end
     set -g __autoenv_base_for $PWD
     set -g __autoenv_base_fresh 1
-    __autoenv_compile
     set -g __autoenv_pwd $PWD
     __autoenv_changed; and return 1
     # Remembered for the way back (a bounded number of directories).
