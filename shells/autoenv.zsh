@@ -493,7 +493,8 @@ __autoenv_hook() {
     # (a cd, which does its own, comes here by the other branch).
     if [[ $__autoenv_watch_pending == "$PWD" ]]; then
       __autoenv_watch_pending=
-      __autoenv_serve_watch
+      # (Unless the check asked the server after all, and got a token.)
+      [[ -n ${__autoenv_tokens[$PWD]-} ]] || __autoenv_serve_watch
     fi
   else
     __autoenv_update
