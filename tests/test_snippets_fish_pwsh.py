@@ -340,3 +340,24 @@ def test_a_fifth_shell_needs_only_a_renderer(tmp_path):
     assert "export VIRTUAL_ENV %r" % env in text
     assert "path %r" % ([env + "/bin"] + BASE.split(":")) in text
     assert "call __autoenv_prompt_set ('(proj) ',)" in text
+
+
+def test_fish_matches_the_answers_directory_as_a_regex_of_its_literal_name(tmp_path):
+    """fish checks a cd against the directory the answer hangs on with one
+    regex made per answer: every character of the name is literal, so a
+    sibling the unescaped pattern would match is outside, and nothing is
+    printed (a broken pattern would print at each cd)."""
+    proj = tmp_path / "p.j*+?()[]{}|^$\\ é'\""
+    (proj / "src" / "a").mkdir(parents=True)
+    (proj / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    make_venv(str(proj / ".venv"))
+    lookalike = tmp_path / "pXjjj1"
+    lookalike.mkdir()
+    script = ("autoenv init fish | source; __autoenv_on_prompt; "
+              "printf '%s\\n' $__autoenv_key; "
+              "for dir in $argv; string match -q -r -- $__autoenv_key_regex $dir; and echo in; or echo out; end")
+    result = fish(script, proj, env=dict(os.environ, PATH=os.path.dirname(AUTOENV) + ":" + BASE,
+                                         XDG_RUNTIME_DIR=str(tmp_path), AUTOENV_CREATE="0"),
+                  args=[str(proj), str(proj / "src" / "a"), str(lookalike), str(tmp_path)])
+    assert result.stderr == b""
+    assert result.stdout.decode().split("\n") == [str(proj), "in", "in", "out", "out", ""]
