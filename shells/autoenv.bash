@@ -489,12 +489,14 @@ __autoenv_hook() {
 
 # cd, pushd and popd switch the env at once, so `cd proj && pytest` runs the
 # project's pytest.  A cd function another tool defined first keeps working:
-# it is saved under __autoenv_user_<name> and called in place of the builtin.
+# it is saved under __autoenv_user_<name> and called in place of the builtin
+# (the wrapper names which, so no `declare -F ... >/dev/null` runs at each cd:
+# the redirection alone is half a dozen system calls).
 __autoenv_chdir() {
   local command=$1
   \builtin shift
-  if \builtin declare -F "__autoenv_user_$command" >/dev/null; then
-    "__autoenv_user_$command" "$@"
+  if [[ $command == __autoenv_user_* ]]; then
+    "$command" "$@"
   else
     \builtin "$command" "$@"
   fi
@@ -506,13 +508,16 @@ __autoenv_chdir() {
 }
 
 __autoenv_wrap() {
-  local command=$1 definition
+  local command=$1 definition runner=$1
   definition=$(\builtin declare -f "$command") || definition=
   case $definition in
     *__autoenv_chdir*) \builtin return 0 ;;
-    ?*) \builtin eval "__autoenv_user_${command}() ${definition#*$'\n'}" ;;
+    ?*)
+      \builtin eval "__autoenv_user_${command}() ${definition#*$'\n'}"
+      runner=__autoenv_user_$command
+      ;;
   esac
-  \builtin eval "${command}() { __autoenv_chdir ${command} \"\$@\"; }"
+  \builtin eval "${command}() { __autoenv_chdir ${runner} \"\$@\"; }"
 }
 
 if [[ ${AUTOENV_BASH_WRAP_CD-1} != 0 ]]; then
