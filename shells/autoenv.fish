@@ -112,15 +112,18 @@ end
 # __autoenv_changed decides, __autoenv_check, from the paths to check:
 # - short: the arguments of one `test` that is true when a path changed;
 # - long (SYNC_FROM paths or more below the key, or from it up; counting
-#   both would copy them, which costs fish more): the server's word, so the
-#   prompt's test is plain true and __autoenv_changed asks;
+#   both would copy them, which costs fish more), where a server can be: its
+#   word, so the prompt's test is plain true and __autoenv_changed asks (and
+#   its checks need not hide the error of a fish without `test -ef`);
 # - always: an old fish without `test -nt`; the helper decides each time.
 # Called whenever the paths change.
 function __autoenv_compile
     if builtin test "$__autoenv_can_compare" != 1
         set -g __autoenv_check always
         set -g __autoenv_prompt_test -n x
-    else if set -q __autoenv_below_test[$__autoenv_sync_words]; or set -q __autoenv_above_test[$__autoenv_sync_words]
+    else if builtin test $__autoenv_can_serve = 1; and begin
+            set -q __autoenv_below_test[$__autoenv_sync_words]; or set -q __autoenv_above_test[$__autoenv_sync_words]
+        end
         set -g __autoenv_check long
         set -g __autoenv_prompt_test -n x
     else
@@ -357,7 +360,7 @@ end
 # through __autoenv_serve_usable (three builtins).
 function __autoenv_serve_asleep --argument-names token
     builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 \
-        -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir" 2>/dev/null; or return 1
+        -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir"; or return 1
     builtin read -l state </proc/$__autoenv_serve_pid/stat; or return 1
     builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
     and builtin test ! -e $__autoenv_serve_dir/busy -a -e "$__autoenv_serve_dir/$token"
@@ -372,7 +375,7 @@ end
 # costs fish more than all the rest.
 function __autoenv_serve_quiet
     if not builtin test "$__autoenv_token_dir" = "$PWD" -a x"$AUTOENV_SERVE" != x0 \
-            -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir" 2>/dev/null
+            -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir"
         # Its token is at hand and the server cannot vouch now, or it has
         # none (a directory just walked into): no lookup.
         builtin test "$__autoenv_token_dir" != "$PWD" \
