@@ -167,9 +167,7 @@ __autoenv_serve_read() {
 # cannot tell or there is no server (then the shell tests for itself).  The
 # server watches them with inotify; see autoenv/watch.py.
 __autoenv_serve_sync() {
-  [[ $__autoenv_serve_syncs == 1 && -n $__autoenv_stamp ]] && __autoenv_serve_usable &&
-    __autoenv_serve_send "$PWD" :sync "$__autoenv_stamp" "${__autoenv_extra[@]}" &&
-    __autoenv_serve_read || \builtin return 2
+  __autoenv_serve_send_chain :sync && __autoenv_serve_read || \builtin return 2
   case $__autoenv_serve_got in
     c) __autoenv_tokens[$PWD]=$__autoenv_serve_serial; \builtin return 0 ;;
     d) \builtin return 1 ;;
@@ -207,9 +205,14 @@ __autoenv_serve_vouches() {
 # no reply (`:watch`).  Only a server just seen asleep is sent one: a stopped
 # one would never empty its FIFO.
 __autoenv_serve_watch() {
+  __autoenv_serve_send_chain :watch && __autoenv_tokens[$PWD]=$__autoenv_serve_serial
+}
+
+# Sends the server $PWD's chain and __autoenv_extra with the stamp, as KIND
+# (:sync or :watch), when it can watch one and there is a stamp to compare with.
+__autoenv_serve_send_chain() {
   [[ $__autoenv_serve_syncs == 1 && -n $__autoenv_stamp ]] && __autoenv_serve_usable &&
-    __autoenv_serve_send "$PWD" :watch "$__autoenv_stamp" "${__autoenv_extra[@]}" &&
-    __autoenv_tokens[$PWD]=$__autoenv_serve_serial
+    __autoenv_serve_send "$PWD" "$1" "$__autoenv_stamp" "${__autoenv_extra[@]}"
 }
 
 # Called from the server's answer: it left token SERIAL for $PWD's chain.

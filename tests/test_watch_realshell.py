@@ -113,10 +113,15 @@ def test_new_directories_go_on_the_token_they_came_from(kind, home, deep_project
     with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
         assert vouched(shell)
         for path in fresh:
+            if kind != "fish":
+                # Set by each reply read; a hand-over reads none.
+                shell.run("__autoenv_serve_got=none")
             before = serial(shell)
             shell.cd(path)
             assert active_env(shell) == env
             assert serial(shell) - before == 1, "not handed over exactly once"
+            if kind != "fish":
+                assert echo(shell, '"$__autoenv_serve_got"') == "none", "waited for a reply in %s" % path
             assert vouched(shell), "no token for %s" % path
 
 
