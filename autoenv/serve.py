@@ -9,12 +9,14 @@ NUL-separated and ended by a lone ``.``.  The server answers as the helper
 would, writes the shell code to ``answer`` and replies ``SERIAL ok``; the shell
 sources that file.  ``SERIAL process`` hands the request back: an env may be
 built, or something is to be said, which a helper of its own does in the
-foreground.  fish, which cannot wait on a FIFO with a timeout, looks for an
-empty file ``SERIAL.ok`` or ``SERIAL.process`` instead of reading a line.  The
-shell checks its side before it asks (bash and zsh that their descriptors are
-still the FIFOs, fish through ``/proc`` that the server sits in its channel),
-and whether the server is alive when a reply is late; it gives up after a
-timeout, so a dead or stuck server costs one ordinary helper run, never a hang.
+foreground.  fish, which can neither hold a FIFO open nor wait on one with a
+timeout, writes each request to a file in ``requests/`` instead (``FileInbox``)
+and looks for an empty file ``SERIAL.ok`` or ``SERIAL.process`` in place of a
+reply line.  The shell checks its side before it asks (bash and zsh that their
+descriptors are still the FIFOs, fish through ``/proc`` that the server sits
+in its channel), and whether the server is alive when a reply is late; it
+gives up after a timeout, so a dead or stuck server costs one ordinary helper
+run, never a hang.
 
 Deep in a tree the shell also asks whether any directory it would check
 changed (``SERIAL PWD :sync STAMP EXTRA... .``, replied ``c``, ``d`` or
@@ -108,8 +110,11 @@ def start(shell, pid, parent, environ):
     channel = os.path.join(parent, "serve-%s-%s" % (pid, os.urandom(6).hex()))  # see channels
     try:
         os.mkdir(channel, 0o700)
-        os.mkfifo(os.path.join(channel, "request"), 0o600)
-        os.mkfifo(os.path.join(channel, "reply"), 0o600)
+        if shell.name == "fish":
+            os.mkdir(os.path.join(channel, FileInbox.NAME), 0o700)
+        else:
+            os.mkfifo(os.path.join(channel, "request"), 0o600)
+            os.mkfifo(os.path.join(channel, "reply"), 0o600)
         entry = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_run_hook.py")
         devnull = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
         # Its own session: Ctrl-C and the terminal's hang-up are for the shell;
@@ -124,17 +129,23 @@ def start(shell, pid, parent, environ):
 
 
 def remove_channel(channel):
+    remove_files(os.path.join(channel, FileInbox.NAME))
+    remove_files(channel)
+
+
+def remove_files(directory):
+    """Removes the directory and the files in it."""
     try:
-        names = os.listdir(channel)
+        names = os.listdir(directory)
     except OSError:
         names = []
     for name in names:
         try:
-            os.unlink(os.path.join(channel, name))
+            os.unlink(os.path.join(directory, name))
         except OSError:
             pass
     try:
-        os.rmdir(channel)
+        os.rmdir(directory)
     except OSError:
         pass
 
@@ -203,6 +214,62 @@ class Sync:
 
     def __repr__(self):
         return "Sync(%r, %r, reply=%r)" % (self.stamp, self.extras, self.reply)
+
+
+class FifoInbox:
+    """bash's and zsh's requests: written to the FIFO ``request``, which each
+    shell holds open read-write, so its writes never wait for a reader."""
+
+    def __init__(self, channel):
+        # Read and write ends both: opening never waits for the other side.
+        self.fd = os.open(os.path.join(channel, "request"), os.O_RDWR)
+        self.buffer = b""
+
+    def fileno(self):
+        return self.fd
+
+    def take(self):
+        """The requests complete so far, as ``parse_requests`` gives them."""
+        self.buffer += os.read(self.fd, 65536)
+        requests, self.buffer = parse_requests(self.buffer)
+        return requests
+
+
+class FileInbox:
+    """fish's requests: a file each, in ``requests/``.  fish holds no
+    descriptor between commands, and opening a FIFO with no reader waits for
+    ever: a server killed between fish's check that it lives and the open
+    would hang the prompt for good.  Writing a file never waits; the server
+    hears of it from inotify (on the close, so it is complete)."""
+
+    NAME = "requests"
+
+    def __init__(self, channel):
+        from autoenv import watch
+
+        self.watch = watch
+        self.dir = os.path.join(channel, self.NAME)
+        self.fd = watch.watch_directory(self.dir, watch.IN_CLOSE_WRITE)
+
+    def fileno(self):
+        return self.fd
+
+    def take(self):
+        requests = []
+        for _, _, name in self.watch.queued_events(self.fd):
+            if not name:
+                continue  # about the directory itself
+            path = os.path.join(self.dir, name)
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                os.unlink(path)
+            except OSError:
+                continue
+            # One request a file: what a file holds past it (an interrupted
+            # write, say) is not carried into the next.
+            requests.extend(parse_requests(data)[0])
+        return requests
 
 
 def parse_requests(buffer):
@@ -381,11 +448,20 @@ def main(argv):
 
     # Killed politely, it still takes its channel away.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    # Read and write ends both: opening never waits for the other side, and a
-    # shell that closed its ends is not an end of input (fish reopens them).
-    request = os.open(os.path.join(channel, "request"), os.O_RDWR)
-    reply = os.open(os.path.join(channel, "reply"), os.O_RDWR)
-    # fish finds the server by it: /proc/PID/cwd is the channel.
+    try:
+        if shell_name == "fish":
+            inbox, reply = FileInbox(channel), None
+        else:
+            # Read and write ends both: opening never waits for the other
+            # side, and a shell that closed its ends is not an end of input.
+            inbox, reply = FifoInbox(channel), os.open(os.path.join(channel, "reply"), os.O_RDWR)
+    except OSError:
+        # No inotify for fish (its limit reached): fish never finds this
+        # server in its channel, and runs helpers.
+        remove_channel(channel)
+        return 1
+    # fish finds the server by it: /proc/PID/cwd is the channel, once the
+    # inbox is ready.
     os.chdir(channel)
     try:
         with open("/proc/self/comm", "w") as handle:
@@ -399,7 +475,6 @@ def main(argv):
 
     asked = time.monotonic()
     shell_ticks = cpu_ticks(shell_pid)
-    buffer = b""
     try:
         checker = Checker(channel)
         while shell_ended is not None or shell_alive(shell_pid):
@@ -412,18 +487,16 @@ def main(argv):
                     break
                 shell_ticks, asked = ticks, time.monotonic()
                 continue
-            waiting = [request] + [fd for fd in (shell_ended, checker.fileno()) if fd is not None]
+            waiting = [inbox.fileno()] + [fd for fd in (shell_ended, checker.fileno()) if fd is not None]
             ready, _, _ = select.select(waiting, [], [], left if shell_ended is not None else min(left, POLL_SECONDS))
             if shell_ended is not None and shell_ended in ready:
                 break
             if checker.fileno() in ready:
                 checker.events()
-            if request not in ready:
+            if inbox.fileno() not in ready:
                 continue
             asked = time.monotonic()
-            buffer += os.read(request, 65536)
-            requests, buffer = parse_requests(buffer)
-            for serial, pwd, body in requests:
+            for serial, pwd, body in inbox.take():
                 if not serial.isdigit():
                     continue
                 checker.begin()

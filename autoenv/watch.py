@@ -121,18 +121,60 @@ class Unavailable(OSError):
     """No inotify here (not Linux, or the user's limit on instances reached)."""
 
 
+def inotify_calls():
+    """libc's inotify_init1 and inotify_add_watch, or Unavailable."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        init, add = libc.inotify_init1, libc.inotify_add_watch
+    except AttributeError:
+        raise Unavailable(0, "no inotify here")
+    add.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32)
+    return init, add
+
+
+def inotify_open(init):
+    """A new non-blocking inotify descriptor, or Unavailable."""
+    fd = init(os.O_NONBLOCK | os.O_CLOEXEC)
+    if fd < 0:
+        raise Unavailable(ctypes.get_errno(), "inotify_init1 failed")
+    return fd
+
+
+def watch_directory(path, mask):
+    """A new inotify descriptor watching the directory ``path`` for ``mask``;
+    OSError (Unavailable when there is no inotify) when it cannot."""
+    init, add = inotify_calls()
+    fd = inotify_open(init)
+    if add(fd, os.fsencode(path), mask | IN_ONLYDIR) < 0:
+        error = ctypes.get_errno()
+        os.close(fd)
+        raise OSError(error, os.strerror(error), path)
+    return fd
+
+
+def queued_events(fd):
+    """The events queued on the non-blocking inotify descriptor ``fd``, as
+    (watch descriptor, mask, name) with "" for the watched path itself."""
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        offset = 0
+        while offset < len(data):
+            wd, mask, _cookie, size = _HEADER.unpack_from(data, offset)
+            offset += _HEADER.size
+            name = data[offset:offset + size].rstrip(b"\0")
+            offset += size
+            yield wd, mask, os.fsdecode(name)
+
+
 class Watcher:
     """One inotify instance, and which of the paths it watches are trusted
     (found no newer than the stamp with their watch in place) or changed."""
 
     def __init__(self):
-        libc = ctypes.CDLL(None, use_errno=True)
-        try:
-            self._init = libc.inotify_init1
-            self._add = libc.inotify_add_watch
-        except AttributeError:
-            raise Unavailable(0, "no inotify here")
-        self._add.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32)
+        self._init, self._add = inotify_calls()
         self.fd = -1
         self.changed = set()  # paths with an event since the stamp
         self.trusted = set()  # paths found no newer than the stamp, with a watch in place
@@ -144,10 +186,7 @@ class Watcher:
         self._open()
 
     def _open(self):
-        fd = self._init(os.O_NONBLOCK | os.O_CLOEXEC)
-        if fd < 0:
-            raise Unavailable(ctypes.get_errno(), "inotify_init1 failed")
-        self.fd = fd
+        self.fd = inotify_open(self._init)
         self.wd_of = {}  # path -> the descriptor of its own watch
         self.paths_of = {}  # descriptor -> paths it watches (any change to them counts)
         # descriptor -> {name: missing paths below that name}: the watch on
@@ -242,19 +281,9 @@ class Watcher:
 
     def drain(self):
         """Take in the events queued so far."""
-        while True:
-            try:
-                data = os.read(self.fd, 65536)
-            except BlockingIOError:
-                return
-            offset = 0
-            while offset < len(data):
-                wd, mask, _cookie, size = _HEADER.unpack_from(data, offset)
-                offset += _HEADER.size
-                name = data[offset:offset + size].rstrip(b"\0")
-                offset += size
-                if self._event(wd, mask, os.fsdecode(name)):
-                    self.generation += 1
+        for wd, mask, name in queued_events(self.fd):
+            if self._event(wd, mask, name):
+                self.generation += 1
 
     def _event(self, wd, mask, name):
         """Note one event; True when it concerns a trusted path."""

@@ -85,9 +85,10 @@ set -q __autoenv_serve_starts; or set -g __autoenv_serve_starts 0
 # The names of the variables sent to the server, as one expression; only
 # plain names go in, so it holds no other syntax.
 set -g __autoenv_forwarded_regex '^(?:'(builtin string join '|' -- (builtin string match -r -- '^[A-Za-z_][A-Za-z0-9_]*$' $__autoenv_forwarded))')'
-# fish holds no file open between commands, and opening a FIFO nobody holds
-# waits for ever: the server is asked only when /proc shows it alive, in its
-# channel (test -ef, which an old fish lacks: then fish does without).
+# fish holds no file open between commands, so it writes each request to a
+# file of its own (a FIFO's open would wait for ever for a server killed
+# just before it), and asks only a server /proc shows alive in its channel
+# (test -ef, which an old fish lacks: then fish does without).
 if builtin test -d /proc/self/fd -a / -ef / 2>/dev/null
     set -g __autoenv_can_serve 1
 else
@@ -343,7 +344,7 @@ end
 # Whether the server is there to ask: alive, in its channel.
 function __autoenv_serve_usable
     builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0; or return 1
-    if not builtin test -p $__autoenv_serve_dir/request -a -d /proc/$__autoenv_serve_pid
+    if not builtin test -d $__autoenv_serve_dir/requests -a -d /proc/$__autoenv_serve_pid
         __autoenv_serve_close
         return 1
     end
@@ -408,12 +409,12 @@ end
 # Asks the server to watch every path checked for $PWD (its chain and
 # __autoenv_extra) and leave a token while none changed since the stamp
 # (autoenv/watch.py); waits for nothing.  Only a server asleep is asked: one
-# that is stopped or stuck would never empty its FIFO.
+# that is stopped or stuck would never take the request.
 function __autoenv_serve_watch
     builtin test -n "$__autoenv_stamp"; and __autoenv_serve_asleep; or return
     set -g __autoenv_serve_serial (math $__autoenv_serve_serial + 1)
     builtin printf '%s\0' $__autoenv_serve_serial $PWD :watch $__autoenv_stamp $__autoenv_extra . \
-        >$__autoenv_serve_dir/request; or return
+        >$__autoenv_serve_dir/requests/$__autoenv_serve_serial; or return
     __autoenv_serve_token $__autoenv_serve_serial
 end
 
@@ -473,10 +474,13 @@ function __autoenv_serve_ask
         set -a pairs "$name=$$name"
     end
     set -g __autoenv_serve_serial (math $__autoenv_serve_serial + 1)
-    builtin printf '%s\0' $__autoenv_serve_serial $PWD $pairs . >$__autoenv_serve_dir/request; or return 1
+    builtin printf '%s\0' $__autoenv_serve_serial $PWD $pairs . >$__autoenv_serve_dir/requests/$__autoenv_serve_serial
+    or return 1
     set -l ok $__autoenv_serve_dir/$__autoenv_serve_serial.ok
     set -l back $__autoenv_serve_dir/$__autoenv_serve_serial.process
     for outer in $__autoenv_serve_outer
+        # A server that died meanwhile is given up on at once.
+        builtin test /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir; or break
         for inner in $__autoenv_serve_inner
             builtin test -e $ok -o -e $back; or continue
             builtin test -e $ok; or return 1
@@ -485,7 +489,7 @@ function __autoenv_serve_ask
             return 0
         end
     end
-    # No answer in about a second: on its own from now on.
+    # No answer in about a second, or no server: on its own from now on.
     __autoenv_serve_close
     return 1
 end

@@ -1,8 +1,8 @@
 """The server a shell asks in place of starting a helper (autoenv/serve.py).
 
 The protocol is tested from Python against a real server process, the way a
-shell talks to it (FIFOs, NUL-separated requests, one reply line each); the
-real shells' side is in tests/test_serve_realshell.py.
+shell talks to it (FIFOs, or fish's request files, NUL-separated requests, one
+reply each); the real shells' side is in tests/test_serve_realshell.py.
 """
 
 import io
@@ -142,12 +142,28 @@ class Channel:
         assert code.startswith("__autoenv_serve_open "), code
         self.dir = [os.path.join(parent, name) for name in os.listdir(parent) if name.startswith("serve-")][0]
         self.pid = int(code.split()[-1].strip(";'$"))
-        self.request = os.open(os.path.join(self.dir, "request"), os.O_RDWR)
-        self.reply = os.open(os.path.join(self.dir, "reply"), os.O_RDWR)
+        self.fish = shell_name == "fish"
+        if self.fish:
+            # fish writes each request to a file; it has no FIFOs.  As fish
+            # does, it waits to find the server in its channel (inbox ready).
+            self.request = self.reply = None
+            self.sent = 0
+            deadline = time.time() + 10
+            while not in_channel(self.pid, self.dir):
+                assert time.time() < deadline, "the server never sat in its channel"
+                time.sleep(0.01)
+        else:
+            self.request = os.open(os.path.join(self.dir, "request"), os.O_RDWR)
+            self.reply = os.open(os.path.join(self.dir, "reply"), os.O_RDWR)
         self.buffer = b""
 
     def send(self, data):
-        os.write(self.request, data)
+        if self.fish:
+            self.sent += 1
+            with open(os.path.join(self.dir, "requests", str(self.sent)), "wb") as handle:
+                handle.write(data)
+        else:
+            os.write(self.request, data)
 
     def read_line(self, timeout=10):
         while b"\n" not in self.buffer:
@@ -166,12 +182,20 @@ class Channel:
             return handle.read().decode("utf-8", "surrogateescape")
 
     def close(self):
-        os.close(self.request)
-        os.close(self.reply)
+        if not self.fish:
+            os.close(self.request)
+            os.close(self.reply)
         try:
             os.kill(self.pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
+
+
+def in_channel(pid, channel):
+    try:
+        return os.path.samefile("/proc/%d/cwd" % pid, channel)
+    except OSError:
+        return False
 
 
 def wait_gone(pid, timeout=10):
@@ -301,11 +325,14 @@ def test_no_server_when_switched_off_or_for_a_shell_without_one(tmp_path):
     assert os.listdir(str(tmp_path)) == []
 
 
-def test_channel_is_private(channel):
-    server = channel()
+@pytest.mark.parametrize("shell_name, names", [("bash", {"request": 0o600, "reply": 0o600}),
+                                                ("fish", {"requests": 0o700})])
+def test_channel_is_private(channel, shell_name, names):
+    server = channel(shell_name=shell_name)
     assert os.stat(server.dir).st_mode & 0o777 == 0o700
-    for name in ("request", "reply"):
-        assert os.stat(os.path.join(server.dir, name)).st_mode & 0o777 == 0o600
+    for name, mode in names.items():
+        assert os.stat(os.path.join(server.dir, name)).st_mode & 0o777 == mode
+    assert sorted(os.listdir(server.dir)) == sorted(names)
 
 
 def test_helper_run_with_serve_starts_one_and_says_so(tmp_path):
@@ -356,7 +383,26 @@ def test_fish_is_answered_with_a_file_per_request(channel, tmp_path):
         assert time.time() < deadline, os.listdir(server.dir)
         time.sleep(0.01)
     assert not os.path.exists(os.path.join(str(tmp_path), "x.ok"))
-    assert select.select([server.reply], [], [], 0)[0] == []
+    assert sorted(os.listdir(server.dir)) == ["3.ok", "answer", "requests"]
+    assert os.listdir(os.path.join(server.dir, "requests")) == [], "requests taken are left"
+
+
+def test_a_fish_request_cut_short_is_dropped_alone(channel, tmp_path):
+    """A request file whose write was interrupted (Ctrl-C in fish's printf)
+    holds no complete request: nothing is answered for it, and its bytes do
+    not run into the next request, which is answered."""
+    home = str(tmp_path / "home")
+    server = channel(shell_name="fish")
+    pairs = ["%s=%s" % item for item in base_pairs(home).items()]
+    server.send(encode("1", str(tmp_path), *pairs))  # no closing "."
+    server.send(encode("2", str(tmp_path), *pairs, "."))
+    deadline = time.time() + 10
+    while not os.path.exists(os.path.join(server.dir, "2.ok")):
+        assert time.time() < deadline, os.listdir(server.dir)
+        time.sleep(0.01)
+    assert "__autoenv_prompt_set '';" in server.answer()
+    assert not os.path.exists(os.path.join(server.dir, "1.ok"))
+    assert os.listdir(os.path.join(server.dir, "requests")) == []
 
 
 def test_an_answer_it_cannot_write_is_handed_back_and_the_server_goes_on(channel, tmp_path):
