@@ -405,6 +405,22 @@ def test_a_fish_request_cut_short_is_dropped_alone(channel, tmp_path):
     assert os.listdir(os.path.join(server.dir, "requests")) == []
 
 
+def test_a_fish_server_without_its_inbox_ends_at_once_and_takes_its_channel(tmp_path):
+    """No inotify watch on requests/ (the user's limit on instances reached,
+    say): the server never sits in its channel, so fish never writes to it,
+    and runs helpers."""
+    channel_dir = tmp_path / "serve-1-x"
+    channel_dir.mkdir()
+    (channel_dir / "answer").write_text("")
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        assert serve.main(["fish", str(os.getpid()), str(channel_dir)]) == 1
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert not channel_dir.exists()
+    assert os.getcwd() != str(channel_dir)
+
+
 def test_an_answer_it_cannot_write_is_handed_back_and_the_server_goes_on(channel, tmp_path):
     home = str(tmp_path / "home")
     server = channel()
