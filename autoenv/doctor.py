@@ -115,7 +115,8 @@ def report_server(report, environ, stamp_dir, pid):
         report.add(INFO, "server: off (AUTOENV_SERVE=0); each switch starts the helper")
     else:
         report.add(INFO, "server: none now; the next switch starts the helper, which starts one (unless: "
-                         "PowerShell, fish outside Linux, bash before 4.4, or no private place for it)")
+                         "PowerShell, fish outside Linux or without inotify, bash before 4.4, "
+                         "or no private place for it)")
 
 
 def check_helper(report, environ, shell):
