@@ -313,11 +313,16 @@ __autoenv_fresh() {
     ! __autoenv_changed
     \builtin return
   fi
-  # A new directory: nothing between it and the directory the answer hangs on
-  # may hold a watched name.  Directories the last answer already covered
-  # (the old $PWD's ancestors below that directory), and those a walk since
-  # the stamp found clean, need only be unchanged.
-  local dir=$PWD known found=0
+  __autoenv_walk_into
+}
+
+# __autoenv_fresh for a directory not walked into since the stamp: nothing
+# between it and the directory the answer hangs on may hold a watched name.
+# Directories the last answer already covered (the old $PWD's ancestors below
+# that directory), and those a walk since the stamp found clean, need only be
+# unchanged.
+__autoenv_walk_into() {
+  local dir=$PWD known found=0 seen
   local -a below=() news=()
   while [[ $dir != "$__autoenv_key" ]]; do
     if [[ $__autoenv_pwd/ == "${dir%/}/"* ]]; then
@@ -410,8 +415,16 @@ __autoenv_prompt_set() {
   PS1=$add${PS1-}
 }
 
+# Brings the env up to date for $PWD.  Kept tiny, as are the other functions
+# a prompt or a cd runs every time: bash copies a function's whole body at
+# each call (a 60-line one costs about 40 us, a one-liner 3), so the work done
+# only on a change lives in functions of its own.
 __autoenv_update() {
-  __autoenv_fresh && \builtin return 0
+  __autoenv_fresh || __autoenv_answer
+}
+
+# Runs the helper, or asks the server, for $PWD and applies the answer.
+__autoenv_answer() {
   local out code=0
   # Recorded before the helper starts: if it is interrupted (Ctrl-C on a hung
   # mount or a slow creation), this directory counts as answered with nothing
@@ -468,26 +481,44 @@ __autoenv_update() {
 __autoenv_hook() {
   local ret=$?
   # The common case first, with no call but the paths' own test
-  # (__autoenv_compile): same directory, same env, nothing changed since the stamp.
+  # (__autoenv_compile): same directory, same env, nothing changed since the
+  # stamp, the prompt prefix as it was built.
+  if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" &&
+        $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]]; then
+    __autoenv_changed && __autoenv_update
+    [[ -z $__autoenv_watch_pending ]] || __autoenv_hand_over
+  else
+    __autoenv_hook_rest
+  fi
+  \builtin return "$ret"
+}
+
+# A chain to hand the server, now that this prompt has done its check (a cd,
+# which does its own, leaves it to its prompt).
+__autoenv_hand_over() {
+  [[ $__autoenv_watch_pending == "$PWD" ]] || \builtin return 0
+  __autoenv_watch_pending=
+  # (Unless the check asked the server after all, and got a token.)
+  [[ -n ${__autoenv_tokens[$PWD]-} ]] || __autoenv_serve_watch
+}
+
+__autoenv_hook_rest() {
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
     __autoenv_changed && __autoenv_update
-    # A chain to hand the server, now that this prompt has done its check
-    # (a cd, which does its own, comes here by the other branch).
-    if [[ $__autoenv_watch_pending == "$PWD" ]]; then
-      __autoenv_watch_pending=
-      # (Unless the check asked the server after all, and got a token.)
-      [[ -n ${__autoenv_tokens[$PWD]-} ]] || __autoenv_serve_watch
-    fi
+    [[ -z $__autoenv_watch_pending ]] || __autoenv_hand_over
   else
     __autoenv_update
   fi
-  if [[ -n $__autoenv_prompt_raw ]]; then
-    # What the prefix was built for: the shopt options that are on ($BASHOPTS,
-    # promptvars among them) and VIRTUAL_ENV_DISABLE_PROMPT; built again when they change.
-    [[ $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]] ||
+  # What the prefix was built for: the shopt options that are on ($BASHOPTS,
+  # promptvars among them) and VIRTUAL_ENV_DISABLE_PROMPT; built again when
+  # they change (with no prefix, only noted).
+  if [[ $__autoenv_prompt_sig != "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]]; then
+    if [[ -n $__autoenv_prompt_raw ]]; then
       __autoenv_prompt_set "$__autoenv_prompt_raw"
+    else
+      __autoenv_prompt_sig=$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}
+    fi
   fi
-  \builtin return "$ret"
 }
 
 # cd, pushd and popd switch the env at once, so `cd proj && pytest` runs the
