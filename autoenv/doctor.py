@@ -108,9 +108,10 @@ def report_server(report, environ, stamp_dir, pid):
     """Whether the shell has a server (autoenv/serve.py): its channel lives next to the stamp."""
     from autoenv import serve
 
-    channels = serve.channels(stamp_dir, pid)
-    if channels:
-        report.add(INFO, "server: answers this shell's switches (%s)" % printable(os.path.join(stamp_dir, channels[-1])))
+    found = [os.path.join(parent, name) for parent in (stamp_dir, serve.shared_memory_dir()) if parent
+             for name in serve.channels(parent, pid)]
+    if found:
+        report.add(INFO, "server: answers this shell's switches (%s)" % printable(found[-1]))
     elif environ.get("AUTOENV_SERVE") == "0":
         report.add(INFO, "server: off (AUTOENV_SERVE=0); each switch starts the helper")
     else:

@@ -63,6 +63,13 @@ SYNC_FROM_PATHS = 20
 # it sleeps (the snippets spell it out too).
 PROCESS_NAME = "autoenv-serve"
 
+# Where channels go when the shell has no runtime dir ($XDG_RUNTIME_DIR, which
+# systemd makes on a memory file system): each request makes, writes and
+# removes files in the channel (busy, the answer, tokens, fish's requests),
+# which costs a disk file system several times more (100-300 us a file on
+# the ext4 measured, 10-25 on tmpfs), in the shell's wait.
+SHARED_MEMORY = "/dev/shm"
+
 # How often the server checks its shell where no pidfd tells it at once.
 POLL_SECONDS = 5.0
 
@@ -94,13 +101,44 @@ def wanted(shell_name, environ):
     return shell_name != "fish" or os.path.isdir("/proc/self/fd")
 
 
-def start(shell, pid, parent, environ):
+def shared_memory_dir():
+    """This user's private directory in SHARED_MEMORY (made by
+    ``channel_parent``), or None where files have no owners."""
+    if not hasattr(os, "getuid"):
+        return None
+    return os.path.join(SHARED_MEMORY, "autoenv-%d" % os.getuid())
+
+
+def channel_parent(stamp_dir, environ):
+    """Where a shell's channel goes: beside its stamp when that is in the
+    runtime dir; else in this user's private directory in SHARED_MEMORY, when
+    it can be made (nobody else's, nobody else can swap it); else beside the
+    stamp after all."""
+    runtime = environ.get("XDG_RUNTIME_DIR")
+    shared = shared_memory_dir()
+    if (runtime and stamp_dir == os.path.join(runtime, "autoenv")) or shared is None:
+        return stamp_dir
+    from autoenv import trust
+
+    try:
+        if not os.path.isdir(SHARED_MEMORY):
+            return stamp_dir
+        hook.make_private_dir(shared)
+        if trust.replaceable_by_others(shared):
+            return stamp_dir
+    except OSError:
+        return stamp_dir
+    return shared
+
+
+def start(shell, pid, stamp_dir, environ):
     """Start a server for the shell ``pid`` and return the code that tells the
     shell about it; "" when none can start (the shell goes on without)."""
     if not wanted(shell.name, environ):
         return ""
     from autoenv import trust
 
+    parent = channel_parent(stamp_dir, environ)
     try:
         # The shell will source what the server writes here.
         if trust.replaceable_by_others(parent):

@@ -140,7 +140,17 @@ CASES = [
 
 # ---------------------------------------------------------------- shells
 
-def base_environ(home, bin_dir):
+def runtime_dir(work):
+    """$XDG_RUNTIME_DIR for the shells: on a memory file system where there is
+    one, as systemd makes /run/user/UID (the stamp and the server's channel
+    live there; on a disk every file a request makes costs several times
+    more), else in the work dir."""
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
+        return tempfile.mkdtemp(prefix="aeb-run-", dir="/dev/shm")
+    return os.path.join(work, "home", ".run")
+
+
+def base_environ(home, bin_dir, runtime):
     environ = {
         "HOME": home,
         "PATH": os.pathsep.join([bin_dir, "/usr/local/bin", "/usr/bin", "/bin"]),
@@ -151,7 +161,7 @@ def base_environ(home, bin_dir):
         "XDG_CACHE_HOME": os.path.join(home, ".cache"),
         "XDG_DATA_HOME": os.path.join(home, ".local", "share"),
         "XDG_STATE_HOME": os.path.join(home, ".local", "state"),
-        "XDG_RUNTIME_DIR": os.path.join(home, ".run"),
+        "XDG_RUNTIME_DIR": runtime,
         "DIRENV_LOG_FORMAT": "",
     }
     os.makedirs(environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
@@ -526,6 +536,7 @@ def main(argv=None):
     kinds = [k for k in kinds if k not in skipped]
 
     work = tempfile.mkdtemp(prefix="aeb-", dir=args.dir)
+    runtime = runtime_dir(work)
     try:
         home = os.path.join(work, "home")
         bin_dir = os.path.join(work, "bin")
@@ -533,7 +544,7 @@ def main(argv=None):
         os.makedirs(bin_dir)
         # direnv's `layout python3` runs python3 from PATH: the real one, not a shim.
         os.symlink(real_python, os.path.join(bin_dir, "python3"))
-        environ = base_environ(home, bin_dir)
+        environ = base_environ(home, bin_dir, runtime)
         trees = {"autoenv": make_tree(os.path.join(work, "ae"), "autoenv", real_python)}
         if direnv:
             trees["direnv"] = make_tree(os.path.join(work, "dm"), "direnv", real_python)
@@ -548,7 +559,8 @@ def main(argv=None):
         started = time.monotonic()
         print("## autoenv benchmark, %s\n" % datetime.date.today().isoformat())
         print("Machine: %s  " % machine())
-        print("Helper interpreter: `%s`; project trees under %s  " % (real_python, args.dir))
+        print("Helper interpreter: `%s`; project trees under %s; $XDG_RUNTIME_DIR %s  "
+              % (real_python, args.dir, runtime))
         print("direnv: %s  " % (subprocess.run([direnv, "version"], capture_output=True, text=True).stdout.strip()
                                 if direnv else "not measured" if args.no_direnv else "not installed"))
         print("Runs per case: %d (switches: %d); median of round trips minus the bare shell's median."
@@ -589,6 +601,7 @@ def main(argv=None):
                 json.dump(everything, handle, indent=1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,8 @@ class InteractiveShell:
         self.out_file = os.path.join(self.state_dir, "state.json")
         self.environ = self.base_environ(home)
         self.environ.update(env or {})
+        # A value of None takes the variable away.
+        self.environ = {name: value for name, value in self.environ.items() if value is not None}
         argv = list(prefix) + SHELL_COMMANDS[kind]
         self.child = pexpect.spawn(
             argv[0],

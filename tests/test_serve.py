@@ -212,6 +212,13 @@ def wait_gone(pid, timeout=10):
     return False
 
 
+@pytest.fixture(autouse=True)
+def no_shared_memory(monkeypatch, tmp_path):
+    """Channels beside the stamp, in the test's own directory, unless a test
+    says otherwise (as a shell with a runtime dir has them)."""
+    monkeypatch.setattr(serve, "SHARED_MEMORY", str(tmp_path / "no-shared-memory"))
+
+
 @pytest.fixture
 def channel(tmp_path):
     opened = []
@@ -429,6 +436,61 @@ def test_an_answer_it_cannot_write_is_handed_back_and_the_server_goes_on(channel
     assert server.ask(1, str(tmp_path), **base_pairs(home)) == "1 process"
     os.rmdir(blocker)
     assert server.ask(2, str(tmp_path), **base_pairs(home)) == "2 ok"
+
+
+def test_without_a_runtime_dir_the_channel_goes_to_shared_memory(monkeypatch, tmp_path):
+    """A shell with no $XDG_RUNTIME_DIR keeps its stamp in ~/.cache, on disk,
+    where each file a request makes costs several times more: its channel
+    goes to a private directory in /dev/shm (here a stand-in), and works."""
+    shared_memory = tmp_path / "shm"
+    shared_memory.mkdir()
+    os.chmod(str(shared_memory), 0o1777)
+    monkeypatch.setattr(serve, "SHARED_MEMORY", str(shared_memory))
+    home = str(tmp_path / "home")
+    stamp_dir = str(tmp_path / "home" / ".cache" / "autoenv" / "stamps")
+    os.makedirs(stamp_dir, mode=0o700)
+    code = serve.start(render.get("bash"), os.getpid(), stamp_dir, {"HOME": home})
+    assert code.startswith("__autoenv_serve_open ")
+    mine = shared_memory / ("autoenv-%d" % os.getuid())
+    assert os.stat(str(mine)).st_mode & 0o777 == 0o700
+    channel_dir, = [str(mine / name) for name in os.listdir(str(mine))]
+    assert os.listdir(stamp_dir) == []
+    pid = int(code.split()[-1].strip(";'$"))
+    request = os.open(os.path.join(channel_dir, "request"), os.O_RDWR)
+    reply = os.open(os.path.join(channel_dir, "reply"), os.O_RDWR)
+    try:
+        os.write(request, encode("1", str(tmp_path), *("%s=%s" % item for item in base_pairs(home).items()), "."))
+        assert select.select([reply], [], [], 10)[0], "no reply"
+        assert os.read(reply, 100) == b"1 ok\n"
+    finally:
+        os.close(request)
+        os.close(reply)
+        os.kill(pid, signal.SIGTERM)
+    assert wait_gone(pid)
+    assert os.listdir(str(mine)) == []
+
+
+def test_the_channel_stays_beside_the_stamp_in_the_runtime_dir_or_without_a_private_place(monkeypatch, tmp_path):
+    shared_memory = tmp_path / "shm"
+    shared_memory.mkdir()
+    os.chmod(str(shared_memory), 0o1777)
+    monkeypatch.setattr(serve, "SHARED_MEMORY", str(shared_memory))
+    runtime = str(tmp_path / "run")
+    in_runtime = os.path.join(runtime, "autoenv")
+    on_disk = str(tmp_path / "cache")
+    assert serve.channel_parent(in_runtime, {"XDG_RUNTIME_DIR": runtime}) == in_runtime
+    assert not os.listdir(str(shared_memory))
+    # Someone made it first, open to all: not used.
+    mine = shared_memory / ("autoenv-%d" % os.getuid())
+    mine.mkdir()
+    os.chmod(str(mine), 0o777)
+    assert serve.channel_parent(on_disk, {}) == on_disk
+    os.chmod(str(mine), 0o700)
+    assert serve.channel_parent(on_disk, {}) == str(mine)
+    assert serve.channel_parent(on_disk, {"XDG_RUNTIME_DIR": runtime}) == str(mine)
+    # No shared memory at all.
+    monkeypatch.setattr(serve, "SHARED_MEMORY", str(tmp_path / "none"))
+    assert serve.channel_parent(on_disk, {}) == on_disk
 
 
 def test_no_server_where_someone_else_could_swap_the_answer(tmp_path):

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from autoenv import serve
 from conftest import require_shell
 from realshell import InteractiveShell, make_venv, quote_for
 
@@ -116,6 +117,27 @@ def test_a_killed_server_costs_one_helper_run_and_is_replaced(kind, home, tmp_pa
         assert new_pid != pid and new_channel != channel
         shell.cd(first)
         assert shell.state()["VIRTUAL_ENV"] == os.path.join(first, ".venv")
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_without_a_runtime_dir_the_channel_is_in_shared_memory(kind, home, tmp_path):
+    """No $XDG_RUNTIME_DIR (a root shell in a container, ssh without logind):
+    the stamp goes to ~/.cache, on disk, and the channel to the user's private
+    directory in /dev/shm, where the server answers the switches."""
+    if not os.path.isdir(serve.SHARED_MEMORY):
+        pytest.skip("no %s on this machine" % serve.SHARED_MEMORY)
+    with served_shell(kind, home, tmp_path, XDG_RUNTIME_DIR=None) as (shell, first, second, pid, channel):
+        assert os.path.dirname(channel) == serve.shared_memory_dir()
+        assert os.stat(serve.shared_memory_dir()).st_mode & 0o777 == 0o700
+        assert echo(shell, "$__autoenv_stamp").startswith(os.path.join(home, ".cache") + os.sep)
+        serial = int(echo(shell, "$__autoenv_serve_serial") or 0)
+        for target in (second, first):
+            shell.cd(target)
+            assert shell.state()["VIRTUAL_ENV"] == os.path.join(target, ".venv")
+        assert int(echo(shell, "$__autoenv_serve_serial")) >= serial + 2
+        assert servers_for(shell_pid(shell)) == [pid]
+    assert gone(pid), "the server outlived its shell"
+    assert not os.path.exists(channel)
 
 
 @pytest.mark.parametrize("kind", SHELLS)
