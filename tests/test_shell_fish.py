@@ -196,6 +196,33 @@ def test_hostile_directory_name(fish, tmp_path):
     assert not [name for name in os.listdir(fish.home) if name.startswith("pwned")]
 
 
+@pytest.mark.parametrize("can_path", ["1", "0"])
+def test_a_walk_finds_each_parent_with_or_without_path(spawn, proj, can_path):
+    """fish 3.5 and later find a parent with `path dirname`, older ones with a
+    regex: both give the same directories for hostile names, and a marker in
+    one of them counts at the next prompt."""
+    fish = spawn("fish", env={"AUTOENV_CREATE": "0"})
+    fish.run("set -g __autoenv_can_path %s" % can_path)
+    # (A name with a newline is never walked: the helper answers for it.)
+    outer = os.path.join(proj, HOSTILE.replace("\n", " "))
+    middle = os.path.join(outer, "-x y")
+    inner = os.path.join(middle, "in")
+    os.makedirs(inner)
+    fish.cd(proj)
+    # Past the stamp's margin: the directories just made are older than it.
+    fish.run("sleep 0.1")
+    fish.run("true")
+    fish.cd(inner)
+    assert_active(fish.state(), proj)
+    printed = fish.run("printf '<%s>\\n' $__autoenv_below; echo walk=$__autoenv_walk_here")
+    walked = [line for line in printed.splitlines() if line.startswith("<")]
+    assert walked == ["<%s>" % path for path in (inner, middle, outer)], walked
+    assert "walk=1" in printed, "the helper answered: nothing was walked"
+    open(os.path.join(middle, ".autoenv-disable"), "w").close()
+    fish.run("true")
+    assert_inactive(fish.state())
+
+
 def test_helper_missing_says_so_once_and_the_shell_works(fish, proj, tmp_path):
     other = new_project(str(tmp_path / "other"))
     fish.cd(str(tmp_path))
