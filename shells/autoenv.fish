@@ -339,11 +339,17 @@ function __autoenv_prompt_set
     builtin functions -e __autoenv_user_prompt
     builtin functions -c fish_prompt __autoenv_user_prompt
     function fish_prompt --description 'autoenv: (env) before your prompt'
-        set -l last_status $status
-        builtin printf '%s' "$__autoenv_prompt_text"
-        # Your prompt sees your last command's $status.  A function call costs
-        # fish more than the rest of this together: made only for a failure.
-        builtin test $last_status = 0; or __autoenv_return $last_status
+        # Your prompt sees your last command's $status (still it inside the
+        # switch).  A function call costs fish more than the rest of this
+        # together: made only for a failure.
+        switch $status
+            case 0
+                builtin printf '%s' "$__autoenv_prompt_text"
+            case '*'
+                set -l last_status $status
+                builtin printf '%s' "$__autoenv_prompt_text"
+                __autoenv_return $last_status
+        end
         __autoenv_user_prompt
     end
 end
@@ -584,11 +590,14 @@ function __autoenv_on_pwd --on-variable PWD
 end
 
 function __autoenv_on_prompt --on-event fish_prompt
-    # The common case in two builtins (each costs fish more than the stat
-    # calls it makes): same directory, env and VIRTUAL_ENV_DISABLE_PROMPT, and
-    # the prompt's test (__autoenv_compile) finds nothing newer than the stamp.
-    # (An existing directory is newer than a missing stamp.)  Values you set
-    # go in behind an x: `test` would read one such as `!` as an operator.
+    # The common case in one builtin (each costs fish more than the stat calls
+    # it makes): same directory, env and VIRTUAL_ENV_DISABLE_PROMPT, and the
+    # prompt's test (__autoenv_compile) finds nothing newer than the stamp.
+    # (An existing directory is newer than a missing stamp; the paths are
+    # absolute, so none reads as an operator.)  Values you set go in behind
+    # an x: `test` would read one such as `!` as an operator.
+    builtin test "$PWD" != "$__autoenv_pwd" -o x"$VIRTUAL_ENV" != x"$__autoenv_venv" -o "$__autoenv_ready" != 1 \
+        -o x"$VIRTUAL_ENV_DISABLE_PROMPT" != x"$__autoenv_prompt_seen" -o \( $__autoenv_prompt_test \); or return
     if not builtin test "$PWD" = "$__autoenv_pwd" -a x"$VIRTUAL_ENV" = x"$__autoenv_venv" -a "$__autoenv_ready" = 1 \
             -a x"$VIRTUAL_ENV_DISABLE_PROMPT" = x"$__autoenv_prompt_seen"
         __autoenv_update
@@ -598,7 +607,7 @@ function __autoenv_on_prompt --on-event fish_prompt
                 -o -z "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 1 \)
             __autoenv_prompt_set $__autoenv_prompt_raw
         end
-    else if builtin test $__autoenv_prompt_test
+    else
         __autoenv_changed; and __autoenv_update
         # A chain to hand the server, now that this prompt has done its check
         # (a cd, which does its own, comes here by the other branch).
