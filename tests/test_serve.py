@@ -177,6 +177,13 @@ class Channel:
         self.send(encode(str(serial), pwd, *("%s=%s" % item for item in pairs.items()), "."))
         return self.read_line()
 
+    def wait_for(self, name, timeout=10):
+        """Waits for the file ``name`` in the channel (a fish reply)."""
+        deadline = time.time() + timeout
+        while not os.path.exists(os.path.join(self.dir, name)):
+            assert time.time() < deadline, os.listdir(self.dir)
+            time.sleep(0.01)
+
     def answer(self):
         with open(os.path.join(self.dir, "answer"), "rb") as handle:
             return handle.read().decode("utf-8", "surrogateescape")
@@ -373,22 +380,15 @@ def test_fish_is_answered_with_a_file_per_request(channel, tmp_path):
     server = channel(shell_name="fish")
     pairs = ["%s=%s" % item for item in base_pairs(home).items()]
     server.send(encode("1", str(tmp_path), *pairs, "."))
-    deadline = time.time() + 10
-    while not os.path.exists(os.path.join(server.dir, "1.ok")):
-        assert time.time() < deadline, os.listdir(server.dir)
-        time.sleep(0.01)
+    server.wait_for("1.ok")
     assert "__autoenv_prompt_set '';" in server.answer()
     creating = [pair for pair in pairs if not pair.startswith("AUTOENV_CREATE=")]
     server.send(encode("2", bare, *creating, "."))
-    while not os.path.exists(os.path.join(server.dir, "2.process")):
-        assert time.time() < deadline, os.listdir(server.dir)
-        time.sleep(0.01)
+    server.wait_for("2.process")
     assert not os.path.exists(os.path.join(server.dir, "1.ok"))
     # A serial that is not a number names no file: ignored.
     server.send(encode("../x", str(tmp_path), *pairs, ".") + encode("3", str(tmp_path), *pairs, "."))
-    while not os.path.exists(os.path.join(server.dir, "3.ok")):
-        assert time.time() < deadline, os.listdir(server.dir)
-        time.sleep(0.01)
+    server.wait_for("3.ok")
     assert not os.path.exists(os.path.join(str(tmp_path), "x.ok"))
     assert sorted(os.listdir(server.dir)) == ["3.ok", "answer", "requests"]
     assert os.listdir(os.path.join(server.dir, "requests")) == [], "requests taken are left"
@@ -403,10 +403,7 @@ def test_a_fish_request_cut_short_is_dropped_alone(channel, tmp_path):
     pairs = ["%s=%s" % item for item in base_pairs(home).items()]
     server.send(encode("1", str(tmp_path), *pairs))  # no closing "."
     server.send(encode("2", str(tmp_path), *pairs, "."))
-    deadline = time.time() + 10
-    while not os.path.exists(os.path.join(server.dir, "2.ok")):
-        assert time.time() < deadline, os.listdir(server.dir)
-        time.sleep(0.01)
+    server.wait_for("2.ok")
     assert "__autoenv_prompt_set '';" in server.answer()
     assert not os.path.exists(os.path.join(server.dir, "1.ok"))
     assert os.listdir(os.path.join(server.dir, "requests")) == []
