@@ -502,6 +502,8 @@ __autoenv_hand_over() {
   [[ -n ${__autoenv_tokens[$PWD]-} ]] || __autoenv_serve_watch
 }
 
+# The hook's other cases: a cd made without the wrapper, an env changed by
+# hand, the prompt prefix to build again.
 __autoenv_hook_rest() {
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
     __autoenv_changed && __autoenv_update
