@@ -16,7 +16,7 @@ import subprocess
 from autoenv import detect, hook, render
 from autoenv.init import render_init, snippet_dir
 from conftest import require_shell
-from realshell import AUTOENV, make_venv
+from realshell import AUTOENV, make_venv, quote_for
 from test_quote_fish_pwsh import decode_pwsh, parse_errors
 
 HOSTILE = "'\";&&e-$ èрт🚒 $(touch pwned) `touch pwned2` (touch pwned3) *?[x]\nnext\tline\\ \u2019q\u2018"
@@ -75,7 +75,7 @@ def test_fish_snippet_activates_in_a_project_silently(tmp_path):
     (proj / "pyproject.toml").write_text("")
     make_venv(str(proj / ".venv"))
     show = "printf '%s\\n' $VIRTUAL_ENV $PATH[1] $__autoenv_key"
-    result = fish("%s init fish | source; __autoenv_update; %s" % (AUTOENV, show), proj,
+    result = fish("%s init fish | source; __autoenv_update; %s" % (quote_for("fish", AUTOENV), show), proj,
                   env=dict(os.environ, PATH=BASE, HOME=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path)))
     assert result.stderr == b""
     venv = str(proj / ".venv")
@@ -83,7 +83,8 @@ def test_fish_snippet_activates_in_a_project_silently(tmp_path):
 
 
 def test_fish_init_twice_hooks_once(tmp_path):
-    result = fish("%s init fish | source; %s init fish | source; functions --handlers" % (AUTOENV, AUTOENV),
+    init = quote_for("fish", AUTOENV) + " init fish | source"
+    result = fish("%s; %s; functions --handlers" % (init, init),
                   tmp_path, env=dict(os.environ, PATH=BASE, XDG_RUNTIME_DIR=str(tmp_path)))
     handlers = [line for line in result.stdout.decode().split() if line.startswith("__autoenv")]
     assert sorted(handlers) == ["__autoenv_on_prompt", "__autoenv_on_pwd"]
