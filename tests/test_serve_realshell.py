@@ -15,7 +15,7 @@ import pytest
 
 from autoenv import serve
 from conftest import require_shell
-from realshell import InteractiveShell, make_venv, quote_for
+from realshell import AUTOENV, InteractiveShell, make_venv, quote_for
 
 SHELLS = ["bash", "zsh", "fish"]
 
@@ -136,6 +136,9 @@ def test_without_a_runtime_dir_the_channel_is_in_shared_memory(kind, home, tmp_p
             assert shell.state()["VIRTUAL_ENV"] == os.path.join(target, ".venv")
         assert int(echo(shell, "$__autoenv_serve_serial")) >= serial + 2
         assert servers_for(shell_pid(shell)) == [pid]
+        # autoenv doctor finds it there.
+        said = shell.run("%s doctor" % quote_for(kind, AUTOENV))
+        assert "info  server: answers this shell's switches (%s)" % channel in said, said
     assert gone(pid), "the server outlived its shell"
     assert not os.path.exists(channel)
 
