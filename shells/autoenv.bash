@@ -483,18 +483,19 @@ __autoenv_hook() {
   # The common case first, with no call but the paths' own test
   # (__autoenv_compile): same directory, same env, nothing changed since the
   # stamp, the prompt prefix as it was built.
-  if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" &&
-        $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]]; then
+  if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
     __autoenv_changed && __autoenv_update
     [[ -z $__autoenv_watch_pending ]] || __autoenv_hand_over
   else
-    __autoenv_hook_rest
+    __autoenv_update
   fi
+  [[ $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]] || __autoenv_prompt_again
   \builtin return "$ret"
 }
 
 # A chain to hand the server, now that this prompt has done its check (a cd,
-# which does its own, leaves it to its prompt).
+# which does its own, comes here by the other branch and leaves it to the
+# next prompt).
 __autoenv_hand_over() {
   [[ $__autoenv_watch_pending == "$PWD" ]] || \builtin return 0
   __autoenv_watch_pending=
@@ -502,24 +503,14 @@ __autoenv_hand_over() {
   [[ -n ${__autoenv_tokens[$PWD]-} ]] || __autoenv_serve_watch
 }
 
-# The hook's other cases: a cd made without the wrapper, an env changed by
-# hand, the prompt prefix to build again.
-__autoenv_hook_rest() {
-  if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
-    __autoenv_changed && __autoenv_update
-    [[ -z $__autoenv_watch_pending ]] || __autoenv_hand_over
+# What the prefix was built for changed: the shopt options that are on
+# ($BASHOPTS, promptvars among them) or VIRTUAL_ENV_DISABLE_PROMPT.  The
+# prefix is built again (with none, the change is only noted).
+__autoenv_prompt_again() {
+  if [[ -n $__autoenv_prompt_raw ]]; then
+    __autoenv_prompt_set "$__autoenv_prompt_raw"
   else
-    __autoenv_update
-  fi
-  # What the prefix was built for: the shopt options that are on ($BASHOPTS,
-  # promptvars among them) and VIRTUAL_ENV_DISABLE_PROMPT; built again when
-  # they change (with no prefix, only noted).
-  if [[ $__autoenv_prompt_sig != "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]]; then
-    if [[ -n $__autoenv_prompt_raw ]]; then
-      __autoenv_prompt_set "$__autoenv_prompt_raw"
-    else
-      __autoenv_prompt_sig=$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}
-    fi
+    __autoenv_prompt_sig=$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}
   fi
 }
 
