@@ -65,7 +65,7 @@ PROCESS_NAME = "autoenv-serve"
 
 # Where channels go when the shell has no runtime dir ($XDG_RUNTIME_DIR, which
 # systemd makes on a memory file system): each request makes, writes and
-# removes files in the channel (busy, the answer, tokens, fish's requests),
+# removes files in the channel (the answer, tokens, fish's requests),
 # which costs a disk file system several times more (100-300 us a file on
 # the ext4 measured, 10-25 on tmpfs), in the shell's wait.
 SHARED_MEMORY = "/dev/shm"
@@ -148,6 +148,7 @@ def start(shell, pid, stamp_dir, environ):
     channel = os.path.join(parent, "serve-%s-%s" % (pid, os.urandom(6).hex()))  # see channels
     try:
         os.mkdir(channel, 0o700)
+        os.mkdir(tokens_dir(channel), 0o700)
         if shell.name == "fish":
             os.mkdir(os.path.join(channel, FileInbox.NAME), 0o700)
         else:
@@ -167,7 +168,9 @@ def start(shell, pid, stamp_dir, environ):
 
 
 def remove_channel(channel):
-    remove_files(os.path.join(channel, FileInbox.NAME))
+    for name in (FileInbox.NAME, os.path.basename(tokens_dir(channel)),
+                 os.path.basename(tokens_dir(channel)) + Checker.BUSY):
+        remove_files(os.path.join(channel, name))
     remove_files(channel)
 
 
@@ -217,6 +220,15 @@ def channels(parent, pid):
         return sorted(name for name in os.listdir(parent) if name.startswith(prefix))
     except OSError:
         return []
+
+
+def tokens_dir(channel):
+    """Where the server leaves its tokens (``Checker``): named after the
+    channel's random part, so a shell that looks for one through
+    /proc/PID/cwd, which is the channel, finds none in another process's
+    directory should PID go to another process (the snippets spell it out
+    from the channel's name)."""
+    return os.path.join(channel, "tokens-" + os.path.basename(channel).rpartition("-")[2])
 
 
 def superseded(channel, pid):
@@ -374,41 +386,44 @@ def respond(shell, pid, channel, pwd, pairs, base, vouch=None):
 
 class Checker:
     """Answers a prompt's Sync from inotify (``watch``), and leaves a token for
-    each clean answer: an empty file SERIAL.clean in the channel, there for as
-    long as that answer holds.  A shell back in that directory that finds the
-    token, this server asleep (so every event queued so far is handled) and
-    not busy (no file ``busy``), need not ask.  Tokens go at an event on any
-    path vouched for, and when a new answer (stamp) makes them all old."""
+    each clean answer: an empty file SERIAL in the channel's tokens directory
+    (``tokens_dir``), there for as long as that answer holds.  A shell back
+    in that directory that finds this server asleep (so every event queued so
+    far is handled) and then the token, need not ask.  Tokens go at an event
+    on any path vouched for, and when a new answer (stamp) makes them all old.
+    While the server works on a request the directory is renamed away
+    (``BUSY``): no token can be found then, even with the server asleep (in a
+    stat on a hung mount, say)."""
 
     MAX_TOKENS = 256
+    BUSY = ".busy"
 
     def __init__(self, channel):
-        self.channel = channel
-        self.busy = os.path.join(channel, "busy")
+        self.idle_dir = tokens_dir(channel)
+        self.dir = self.idle_dir
+        os.makedirs(self.dir, 0o700, exist_ok=True)
         self.tokens = []  # serials with a token file, oldest first
         self.watcher = None
         self.unavailable = False
         self.generation = None
 
     def _token(self, serial):
-        return os.path.join(self.channel, serial + ".clean")
+        return os.path.join(self.dir, serial)
 
     def begin(self):
         """Busy from here to ``end``: a shell that stopped waiting (Ctrl-C)
-        must not trust a token while this server works, even asleep (a stat
-        on a hung mount)."""
-        os.close(os.open(self.busy, os.O_WRONLY | os.O_CREAT, 0o600))
+        must not trust a token while this server works, even asleep."""
+        os.rename(self.idle_dir, self.idle_dir + self.BUSY)
+        self.dir = self.idle_dir + self.BUSY
 
     def end(self):
         # Events queued while busy (asleep in a stat, say) are taken in first:
-        # a shell that saw this server asleep then, and no busy file now, must
-        # not find a token those events withdraw.
+        # a shell that saw this server asleep then, and finds the tokens back
+        # now, must not find a token those events withdraw.
         if self.watcher is not None:
             self.events()
-        try:
-            os.unlink(self.busy)
-        except FileNotFoundError:
-            pass
+        os.rename(self.dir, self.idle_dir)
+        self.dir = self.idle_dir
 
     def _forget_tokens(self):
         for serial in self.tokens:

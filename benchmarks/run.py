@@ -8,7 +8,8 @@ installed), and the floor of any Python helper, ``python -I -S -c pass`` run
 from the shell the way the snippet runs the helper (inside ``$(...)``).
 
 Options: ``--quick`` (fewer runs), ``--shells bash,zsh``, ``--runs N``,
-``--json FILE`` (raw medians), ``--no-direnv``.
+``--json FILE`` (raw medians), ``--no-direnv``, ``--cases prompt,deep-prompt``,
+``--candidate DIR`` (templates to compare).
 """
 
 import argparse
@@ -521,11 +522,19 @@ def main(argv=None):
     parser.add_argument("--dir", default=quiet_dir(),
                         help="where the project trees go (default %(default)s).  Every directory above"
                              " them is on the path: one that changes (a busy /tmp) reruns the helper")
+    parser.add_argument("--cases", metavar="NAMES",
+                        help="only these cases, comma-separated (of: %s)" % ", ".join(c.name for c in CASES))
     parser.add_argument("--candidate", metavar="DIR",
                         help="also time snippets rendered from the templates in DIR (A/B a snippet change)")
     args = parser.parse_args(argv)
     if args.runs is None:
         args.runs = 40 if args.quick else 150
+    if args.cases:
+        wanted = args.cases.split(",")
+        unknown = set(wanted) - {c.name for c in CASES}
+        if unknown:
+            parser.error("unknown case: %s" % ", ".join(sorted(unknown)))
+        CASES[:] = [c for c in CASES if c.name in wanted]
 
     python = autoenv_init.helper_python()
     helper = autoenv_init.helper_path()

@@ -16,7 +16,7 @@ __autoenv_sync_from=@SYNC_FROM@
 # outside that chain the answer depends on (those also in __autoenv_extra).
 # __autoenv_changed tests them all (see __autoenv_compile).
 # __autoenv_tokens: $PWD -> serial of the server's clean reply for it, whose
-# token file stays while that reply holds (see __autoenv_serve_quiet).
+# token file stays while that reply holds (see __autoenv_serve_vouches).
 # __autoenv_base_for, __autoenv_base_serial and __autoenv_base_news: a new
 # directory's chain that a token vouches for but for the directories the walk
 # into it found new (see __autoenv_changed_ask); __autoenv_watch_pending: the
@@ -57,6 +57,7 @@ __autoenv_prompt_sig=${__autoenv_prompt_sig-}
 # kept when this file is sourced again, since it goes on serving.
 __autoenv_serve_dir=${__autoenv_serve_dir-}
 __autoenv_serve_pid=${__autoenv_serve_pid-}
+__autoenv_serve_tokens=${__autoenv_serve_tokens-}
 __autoenv_serve_request=${__autoenv_serve_request-}
 __autoenv_serve_reply=${__autoenv_serve_reply-}
 __autoenv_serve_serial=${__autoenv_serve_serial-0}
@@ -90,13 +91,16 @@ __autoenv_define_list_forwarded() {
 }
 __autoenv_define_list_forwarded
 
-# Called from the helper's output: the server it started listens on DIR.
-# Both FIFOs are opened for reading and writing, so no open or write waits on
-# the server.
+# Called from the helper's output: server PID listens on DIR.  Both FIFOs
+# are opened for reading and writing, so no open or write waits on the
+# server.  Its tokens are looked for through /proc/PID/cwd (the channel), in
+# a directory named after the channel's random part (serve.tokens_dir): a
+# PID gone to another process leads elsewhere.
 __autoenv_serve_open() {
   __autoenv_serve_close
   __autoenv_serve_dir=$1
   __autoenv_serve_pid=$2
+  __autoenv_serve_tokens=/proc/$2/cwd/tokens-${1##*-}
   __autoenv_serve_syncs=1
   { \builtin exec {__autoenv_serve_request}<>"$1/request" {__autoenv_serve_reply}<>"$1/reply"; } 2>/dev/null ||
     __autoenv_serve_close
@@ -120,6 +124,7 @@ __autoenv_serve_close() {
   __autoenv_serve_reply=
   __autoenv_serve_dir=
   __autoenv_serve_pid=
+  __autoenv_serve_tokens=
   __autoenv_tokens=()
 }
 
@@ -176,29 +181,23 @@ __autoenv_serve_sync() {
   \builtin return 2
 }
 
-# Whether the server vouches, unasked, that nothing checked for $PWD changed
-# since its last clean reply for this $PWD: that reply's token file is still
-# there, and the server is asleep (so it has handled every event queued so
-# far: the kernel queues one within the call that makes the change) and not
-# busy.  Asleep first, then the files: the other way round, an event could
-# come between.  Linux only (/proc; the name is serve.PROCESS_NAME); elsewhere
-# the server is asked.
-__autoenv_serve_quiet() {
-  __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}"
-}
-
-# Whether token SERIAL still stands: the server is asleep, not busy, and the
-# token file is there (see __autoenv_serve_quiet).  The process is checked to
-# be the server (in its channel) first, so its state is read with no
-# redirection of stderr, which costs bash a dozen system calls more: $(<file)
-# reads without a process.
+# Whether token SERIAL still stands: the server vouches, unasked, that
+# nothing checked for a directory changed since its clean reply for it.  The
+# server is asleep, so it has handled every event queued so far (the kernel
+# queues one within the call that makes the change), and then its token is
+# there (the server renames their directory away while it works, asleep or
+# not).  Asleep first, then the token: the other way round, an event could
+# come between.  The token, looked for through /proc/PID/cwd, also proves
+# the process is the server (see __autoenv_serve_open).  Linux only (/proc;
+# the name is serve.PROCESS_NAME); elsewhere the server is asked.  Its state
+# is read only once /proc has the process, so with no redirection of stderr,
+# which costs bash a dozen system calls more: $(<file) reads without a
+# process.  __autoenv_hook writes this test out for a deep prompt.
 __autoenv_serve_vouches() {
   local state
-  [[ -n $1 && ${AUTOENV_SERVE-} != 0 && /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir ]] ||
-    \builtin return 1
+  [[ -n $1 && ${AUTOENV_SERVE-} != 0 && -e /proc/$__autoenv_serve_pid/stat ]] || \builtin return 1
   state=$(< "/proc/$__autoenv_serve_pid/stat") &&
-    [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && ! -e $__autoenv_serve_dir/busy &&
-       -e $__autoenv_serve_dir/$1.clean ]]
+    [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && -e $__autoenv_serve_tokens/$1 ]]
 }
 
 # Hands the server $PWD's chain to watch and leave a token for, waiting for
@@ -242,19 +241,24 @@ __autoenv_serve_ask() {
 # [[ P1 -nt $__autoenv_stamp || ... ]] with the paths written in: one `test`
 # given them as arguments costs bash more.  For a long chain, the server's
 # word, which costs the same however deep: its token when it vouches unasked
-# (__autoenv_serve_quiet), else one question.  Called whenever the paths change.
+# (__autoenv_serve_vouches), else one question.  Called whenever the paths
+# change; the prompt's hook goes with it (__autoenv_define_hook).
 __autoenv_compile() {
   local count=$(( ${#__autoenv_below[@]} + ${#__autoenv_above[@]} )) code
   if (( count >= __autoenv_sync_from )); then
     __autoenv_changed() {
-      __autoenv_serve_quiet && \builtin return 1
+      __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}" && \builtin return 1
       __autoenv_changed_ask
     }
-  elif (( count )); then
-    \builtin printf -v code ' || %q -nt $__autoenv_stamp' "${__autoenv_below[@]}" "${__autoenv_above[@]}"
-    \builtin eval "__autoenv_changed() { [[ ${code# || } ]]; }"
+    [[ $__autoenv_hook_kind == deep ]] || __autoenv_define_hook deep
   else
-    __autoenv_changed() { \builtin return 1; }
+    if (( count )); then
+      \builtin printf -v code ' || %q -nt $__autoenv_stamp' "${__autoenv_below[@]}" "${__autoenv_above[@]}"
+      \builtin eval "__autoenv_changed() { [[ ${code# || } ]]; }"
+    else
+      __autoenv_changed() { \builtin return 1; }
+    fi
+    [[ $__autoenv_hook_kind == near ]] || __autoenv_define_hook near
   fi
 }
 
@@ -286,6 +290,38 @@ __autoenv_changed_ask() {
   \builtin return 1
 }
 
+# Defines __autoenv_hook, run at every prompt, for a chain of KIND: its
+# common case in one [[ ]] and no call but the paths' own test: same
+# directory, same env, no chain waiting to be handed over, the prompt prefix
+# built for the shell options as they are, and nothing changed since the
+# stamp.  Deep in a tree (KIND deep) that last is the server's token, tested
+# in place as __autoenv_serve_vouches does: a call costs about as much as
+# the rest.  Anything else goes to __autoenv_prompt_work.
+# shellcheck disable=SC2015 # A && B || C: the work is for when A or B fails
+__autoenv_define_hook() {
+  __autoenv_hook_kind=$1
+  if [[ $1 == deep ]]; then
+    __autoenv_hook() {
+      local ret=$? state
+      [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" &&
+         -z $__autoenv_watch_pending && $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" &&
+         -n ${__autoenv_tokens[$PWD]-} && ${AUTOENV_SERVE-} != 0 && -e /proc/$__autoenv_serve_pid/stat ]] &&
+        state=$(< "/proc/$__autoenv_serve_pid/stat") &&
+        [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && -e $__autoenv_serve_tokens/${__autoenv_tokens[$PWD]} ]] ||
+        __autoenv_prompt_work
+      \builtin return "$ret"
+    }
+  else
+    __autoenv_hook() {
+      local ret=$?
+      [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" &&
+         -z $__autoenv_watch_pending && $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]] &&
+        ! __autoenv_changed || __autoenv_prompt_work
+      \builtin return "$ret"
+    }
+  fi
+}
+__autoenv_hook_kind=
 __autoenv_forget
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
@@ -478,11 +514,8 @@ __autoenv_answer() {
   __autoenv_venv=${VIRTUAL_ENV-}
 }
 
-__autoenv_hook() {
-  local ret=$?
-  # The common case first, with no call but the paths' own test
-  # (__autoenv_compile): same directory, same env, nothing changed since the
-  # stamp, the prompt prefix as it was built.
+# A prompt whose common case did not hold (see __autoenv_define_hook).
+__autoenv_prompt_work() {
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
     __autoenv_changed && __autoenv_update
     [[ -z $__autoenv_watch_pending ]] || __autoenv_hand_over
@@ -490,17 +523,19 @@ __autoenv_hook() {
     __autoenv_update
   fi
   [[ $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]] || __autoenv_prompt_again
-  \builtin return "$ret"
 }
 
 # A chain to hand the server, now that this prompt has done its check (a cd,
 # which does its own, comes here by the other branch and leaves it to the
-# next prompt).
+# next prompt).  One for a directory left since (two cds on one line) is
+# dropped: the prompt's common case waits for none.
 __autoenv_hand_over() {
-  [[ $__autoenv_watch_pending == "$PWD" ]] || \builtin return 0
+  local pending=$__autoenv_watch_pending
   __autoenv_watch_pending=
   # (Unless the check asked the server after all, and got a token.)
-  [[ -n ${__autoenv_tokens[$PWD]-} ]] || __autoenv_serve_watch
+  if [[ $pending == "$PWD" && -z ${__autoenv_tokens[$PWD]-} ]]; then
+    __autoenv_serve_watch
+  fi
 }
 
 # What the prefix was built for changed: the shopt options that are on

@@ -83,6 +83,7 @@ set -q __autoenv_prompt_seen; or set -g __autoenv_prompt_seen
 # kept when this file is sourced again, since it goes on serving.
 set -q __autoenv_serve_dir; or set -g __autoenv_serve_dir
 set -q __autoenv_serve_pid; or set -g __autoenv_serve_pid
+set -q __autoenv_serve_tokens; or set -g __autoenv_serve_tokens
 set -q __autoenv_serve_serial; or set -g __autoenv_serve_serial 0
 set -q __autoenv_serve_starts; or set -g __autoenv_serve_starts 0
 # The names of the variables sent to the server, as one expression; only
@@ -354,15 +355,20 @@ function __autoenv_prompt_set
     end
 end
 
-# Called from the helper's output: the server it started listens on DIR.
+# Called from the helper's output: server PID listens on DIR.  Its tokens
+# are looked for through /proc/PID/cwd (the channel), in a directory named
+# after the channel's random part (serve.tokens_dir): a PID gone to another
+# process leads elsewhere.
 function __autoenv_serve_open --argument-names dir pid
     set -g __autoenv_serve_dir $dir
     set -g __autoenv_serve_pid $pid
+    set -g __autoenv_serve_tokens /proc/$pid/cwd/tokens-(builtin string split -r -m1 -- - $dir)[-1]
 end
 
 function __autoenv_serve_close
     set -g __autoenv_serve_dir
     set -g __autoenv_serve_pid
+    set -g __autoenv_serve_tokens
     set -g __autoenv_token_dirs
     set -g __autoenv_token_serials
     set -g __autoenv_token_dir
@@ -381,30 +387,31 @@ function __autoenv_serve_usable
 end
 
 # Whether the server is asleep (state S in /proc/PID/stat; the name is
-# serve.PROCESS_NAME) and not busy: then it has handled every event queued
+# serve.PROCESS_NAME), and then whether TOKEN is there in its tokens
+# directory (or, with none given, that directory: the server renames it away
+# while it works, asleep or not).  Asleep, it has handled every event queued
 # so far, since the kernel queues one within the call that makes a change.
-# Asleep first, then the files in its channel (TOKEN too, if given): the
-# other way round, an event could come between.  It runs at every deep
-# prompt, so it checks the channel in one `test` of its own rather than
-# through __autoenv_serve_usable (three builtins).
+# Asleep first, then the token: the other way round, an event could come
+# between.  Found through /proc/PID/cwd, the token also proves the process is
+# the server (see __autoenv_serve_open).  Its state is read only once /proc
+# has the process, so with no redirection of stderr.
 function __autoenv_serve_asleep --argument-names token
-    builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 \
-        -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir"; or return 1
+    builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat; or return 1
     builtin read -l state </proc/$__autoenv_serve_pid/stat; or return 1
     builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
-    and builtin test ! -e $__autoenv_serve_dir/busy -a -e "$__autoenv_serve_dir/$token"
+    and builtin test -e "$__autoenv_serve_tokens/$token"
 end
 
 # Whether the server vouches, unasked, that nothing checked for $PWD changed
-# since it last found it unchanged: it is asleep (as in __autoenv_serve_asleep,
-# written out here: it runs at every deep prompt), and that check's token file
-# is still there.  The tokens for the last two directories asked about are
-# kept at hand (__autoenv_token_dir and __autoenv_token, _before_dir and
+# since it last found it unchanged: as __autoenv_serve_asleep checks that
+# check's token (written out here, and in __autoenv_on_prompt: it runs at
+# every deep prompt).  The tokens for the last two directories asked about
+# are kept at hand (__autoenv_token_dir and __autoenv_token, _before_dir and
 # _before): looking one up in the lists takes a command substitution, which
 # costs fish more than all the rest.
 function __autoenv_serve_quiet
     if not builtin test "$__autoenv_token_dir" = "$PWD" -a x"$AUTOENV_SERVE" != x0 \
-            -a /proc/$__autoenv_serve_pid/cwd -ef "$__autoenv_serve_dir"
+            -a -e /proc/$__autoenv_serve_pid/stat
         # Its token is at hand and the server cannot vouch now, or it has
         # none (a directory just walked into): no lookup.
         builtin test "$__autoenv_token_dir" != "$PWD" \
@@ -426,12 +433,12 @@ function __autoenv_serve_quiet
     end
     builtin read -l state </proc/$__autoenv_serve_pid/stat; or return 1
     builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
-    and builtin test ! -e $__autoenv_serve_dir/busy -a -e $__autoenv_serve_dir/$__autoenv_token.clean
+    and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
 end
 
 # Whether token SERIAL still stands, as __autoenv_serve_quiet checks $PWD's.
 function __autoenv_serve_vouches --argument-names serial
-    builtin test -n "$serial"; and __autoenv_serve_asleep $serial.clean
+    builtin test -n "$serial"; and __autoenv_serve_asleep $serial
 end
 
 # Asks the server to watch every path checked for $PWD (its chain and
@@ -607,13 +614,25 @@ function __autoenv_on_prompt --on-event fish_prompt
                 -o -z "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 1 \)
             __autoenv_prompt_set $__autoenv_prompt_raw
         end
-    else
-        __autoenv_changed; and __autoenv_update
-        # A chain to hand the server, now that this prompt has done its check
-        # (a cd, which does its own, comes here by the other branch).
-        if builtin test "$__autoenv_watch_pending" = "$PWD"
-            set -g __autoenv_watch_pending
-            __autoenv_serve_watch
-        end
+        return
+    end
+    # Deep in a tree (the prompt's test is then plain true), the server's
+    # token for $PWD when it is at hand, tested in place as
+    # __autoenv_serve_quiet does: two calls cost fish more than the rest.
+    if builtin test "$__autoenv_check" = long -a "$__autoenv_token_dir" = "$PWD" -a -z "$__autoenv_watch_pending" \
+            -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat
+        builtin read -l state </proc/$__autoenv_serve_pid/stat
+        and builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
+        and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
+        and return
+    end
+    __autoenv_changed; and __autoenv_update
+    # A chain to hand the server, now that this prompt has done its check (a
+    # cd, which does its own, comes here by the other branch).  One for a
+    # directory left since (two cds on one line) is dropped: the common case
+    # above waits for none.
+    if builtin test -n "$__autoenv_watch_pending"
+        builtin test "$__autoenv_watch_pending" = "$PWD"; and __autoenv_serve_watch
+        set -g __autoenv_watch_pending
     end
 end

@@ -22,6 +22,7 @@ typeset -g __autoenv_prompt_raw=${__autoenv_prompt_raw-} __autoenv_prompt_sig=${
 # The server (autoenv/serve.py) this shell asks in place of starting a helper;
 # kept when this file is sourced again, since it goes on serving.
 typeset -g __autoenv_serve_dir=${__autoenv_serve_dir-} __autoenv_serve_pid=${__autoenv_serve_pid-}
+typeset -g __autoenv_serve_tokens=${__autoenv_serve_tokens-}
 typeset -g __autoenv_serve_request=${__autoenv_serve_request-} __autoenv_serve_reply=${__autoenv_serve_reply-}
 typeset -g __autoenv_serve_serial=${__autoenv_serve_serial-0} __autoenv_serve_starts=${__autoenv_serve_starts-0}
 # __autoenv_serve_syncs: 0 once the server said it cannot tell whether paths
@@ -35,12 +36,12 @@ typeset -g __autoenv_serve_syncs=${__autoenv_serve_syncs-1} __autoenv_serve_got=
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's directories are in __autoenv_walked_below_N).
 # __autoenv_tokens: $PWD -> serial of the server's clean reply for it, whose
-# token file stays while that reply holds (see __autoenv_serve_quiet).
+# token file stays while that reply holds (see __autoenv_serve_vouches).
 # __autoenv_base_for, __autoenv_base_serial and __autoenv_base_news: a new
 # directory's chain that a token vouches for but for the directories the walk
 # into it found new (see __autoenv_changed_ask); __autoenv_watch_pending: the
 # directory whose chain the next prompt hands the server to watch.
-typeset -g __autoenv_base_for='' __autoenv_base_serial='' __autoenv_watch_pending=''
+typeset -g __autoenv_base_for='' __autoenv_base_serial='' __autoenv_watch_pending='' __autoenv_changed_test=''
 typeset -ga __autoenv_below __autoenv_above __autoenv_extra __autoenv_base_news
 typeset -gA __autoenv_clean __autoenv_walked __autoenv_tokens
 
@@ -85,13 +86,16 @@ __autoenv_define_forwarded_pattern() {
 }
 __autoenv_define_forwarded_pattern
 
-# Called from the helper's output: the server it started listens on DIR.
-# Both FIFOs are opened for reading and writing, so no open or write waits on
-# the server.
+# Called from the helper's output: server PID listens on DIR.  Both FIFOs
+# are opened for reading and writing, so no open or write waits on the
+# server.  Its tokens are looked for through /proc/PID/cwd (the channel), in
+# a directory named after the channel's random part (serve.tokens_dir): a
+# PID gone to another process leads elsewhere.
 __autoenv_serve_open() {
   __autoenv_serve_close
   __autoenv_serve_dir=$1
   __autoenv_serve_pid=$2
+  __autoenv_serve_tokens=/proc/$2/cwd/tokens-${1##*-}
   __autoenv_serve_syncs=1
   { exec {__autoenv_serve_request}<>"$1/request" {__autoenv_serve_reply}<>"$1/reply"; } 2>/dev/null ||
     __autoenv_serve_close
@@ -115,6 +119,7 @@ __autoenv_serve_close() {
   __autoenv_serve_reply=
   __autoenv_serve_dir=
   __autoenv_serve_pid=
+  __autoenv_serve_tokens=
   __autoenv_tokens=()
 }
 
@@ -171,27 +176,23 @@ __autoenv_serve_sync() {
   return 2
 }
 
-# Whether the server vouches, unasked, that nothing checked for $PWD changed
-# since its last clean reply for this $PWD: that reply's token file is still
-# there, and the server is asleep (so it has handled every event queued so
-# far: the kernel queues one within the call that makes the change) and not
-# busy.  Asleep first, then the files: the other way round, an event could
-# come between.  Linux only (/proc; the name is serve.PROCESS_NAME); elsewhere
-# the server is asked.
-__autoenv_serve_quiet() {
-  __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}"
-}
-
-# Whether token SERIAL still stands: the server is asleep, not busy, and the
-# token file is there (see __autoenv_serve_quiet).  The process is checked to
-# be the server (in its channel) first, so its state is read with no
-# redirection of stderr, which costs zsh a few system calls more.
+# Whether token SERIAL still stands: the server vouches, unasked, that
+# nothing checked for a directory changed since its clean reply for it.  The
+# server is asleep, so it has handled every event queued so far (the kernel
+# queues one within the call that makes the change), and then its token is
+# there (the server renames their directory away while it works, asleep or
+# not).  Asleep first, then the token: the other way round, an event could
+# come between.  The token, looked for through /proc/PID/cwd, also proves
+# the process is the server (see __autoenv_serve_open).  Linux only (/proc;
+# the name is serve.PROCESS_NAME); elsewhere the server is asked.  Its state
+# is read only once /proc has the process, so with no redirection of stderr,
+# which costs zsh a few system calls more.  __autoenv_precmd writes this
+# test out for a deep prompt.
 __autoenv_serve_vouches() {
   local state
-  [[ -n $1 && ${AUTOENV_SERVE-} != 0 && /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir ]] || return 1
+  [[ -n $1 && ${AUTOENV_SERVE-} != 0 && -e /proc/$__autoenv_serve_pid/stat ]] || return 1
   state=$(<"/proc/$__autoenv_serve_pid/stat") &&
-    [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && ! -e $__autoenv_serve_dir/busy &&
-       -e $__autoenv_serve_dir/$1.clean ]]
+    [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && -e $__autoenv_serve_tokens/$1 ]]
 }
 
 # Hands the server $PWD's chain to watch and leave a token for, waiting for
@@ -232,26 +233,76 @@ __autoenv_serve_ask() {
 
 # Defines __autoenv_changed: 0 when a path checked for $PWD (__autoenv_below
 # and __autoenv_above) is newer than the stamp, or the stamp is gone (zsh's
-# -nt is false then).  For a few paths, one [[ ... P1 -nt $__autoenv_stamp || ... ]]
-# with the paths written in: a loop costs zsh more.  For a long chain, the
-# server's word, which costs the same however deep: its token when it vouches
-# unasked (__autoenv_serve_quiet), else one question.  Called whenever the
-# paths change.
+# -nt is false then).  For a few paths, one [[ ]] with the paths written in
+# (__autoenv_changed_test: ! -e $__autoenv_stamp || P1 -nt $__autoenv_stamp
+# || ...): a loop costs zsh more.  For a long chain (the test is then :deep),
+# the server's word, which costs the same however deep: its token when it
+# vouches unasked (__autoenv_serve_vouches), else one question.  Called
+# whenever the paths change; the prompt's check goes with them
+# (__autoenv_define_precmd).
 __autoenv_compile() {
   emulate -L zsh
   local count=$(( ${#__autoenv_below} + ${#__autoenv_above} )) dir code=
   if (( count >= __autoenv_sync_from )); then
     __autoenv_changed() {
-      __autoenv_serve_quiet && return 1
+      __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}" && return 1
       __autoenv_changed_ask
     }
+    __autoenv_changed_test=:deep
   elif (( count )); then
     for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
       code+=" || ${(q)dir} -nt \$__autoenv_stamp"
     done
-    eval "__autoenv_changed() { [[ ! -e \$__autoenv_stamp$code ]]; }"
+    __autoenv_changed_test="! -e \$__autoenv_stamp$code"
+    eval "__autoenv_changed() { [[ $__autoenv_changed_test ]]; }"
   else
     __autoenv_changed() { return 1; }
+    __autoenv_changed_test=
+  fi
+  __autoenv_define_precmd
+}
+
+# Defines __autoenv_precmd, run at every prompt: the common case in one [[ ]]
+# with no `emulate` and no call, nothing in it depending on your options:
+# same directory, same env, no chain waiting to be handed over, the prompt
+# options as the prefix was built for (when there is one), and nothing
+# changed since the stamp: the paths' own test (__autoenv_compile), or deep
+# in a tree the server's token, tested as __autoenv_serve_vouches does.
+# Anything else goes to __autoenv_hook.  Called when the paths or the prefix
+# change.
+__autoenv_define_precmd() {
+  emulate -L zsh
+  local same='$PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" && -z $__autoenv_watch_pending'
+  local test negate
+  if [[ -n $__autoenv_prompt_raw ]]; then
+    # Each of __autoenv_hook's letters in __autoenv_prompt_sig, as a test.
+    for test in 's-o prompt_subst' 'p-o prompt_percent' 'b-o prompt_bang' 'd-n ${VIRTUAL_ENV_DISABLE_PROMPT-}'; do
+      negate='! '
+      [[ $__autoenv_prompt_sig == *${test[1]}* ]] && negate=
+      same+=" && $negate${test[2,-1]}"
+    done
+  fi
+  if [[ $__autoenv_changed_test == :deep ]]; then
+    eval "__autoenv_precmd() {
+  local ret=\$? state
+  [[ $same && -n \${__autoenv_tokens[\$PWD]-} && \${AUTOENV_SERVE-} != 0 && -e /proc/\$__autoenv_serve_pid/stat ]] &&
+    state=\$(<\"/proc/\$__autoenv_serve_pid/stat\") &&
+    [[ \$state == \"\$__autoenv_serve_pid (autoenv-serve) S \"* && -e \$__autoenv_serve_tokens/\${__autoenv_tokens[\$PWD]} ]] ||
+    __autoenv_hook
+  return \$ret
+}"
+  elif [[ -n $__autoenv_changed_test ]]; then
+    eval "__autoenv_precmd() {
+  local ret=\$?
+  [[ $same && ! ( $__autoenv_changed_test ) ]] || __autoenv_hook
+  return \$ret
+}"
+  else
+    eval "__autoenv_precmd() {
+  local ret=\$?
+  [[ $same ]] || __autoenv_hook
+  return \$ret
+}"
   fi
 }
 
@@ -476,7 +527,8 @@ __autoenv_update() {
 }
 
 # chpwd switches the env at the cd itself, so `cd proj && pytest` runs the
-# project's pytest; precmd covers the first prompt and changes made in place.
+# project's pytest; precmd covers the first prompt and changes made in place
+# (through __autoenv_precmd, when its common case does not hold).
 __autoenv_hook() {
   local ret=$? __autoenv_sig=
   # Read before emulate resets them: the prompt prefix depends on them.
@@ -493,17 +545,22 @@ __autoenv_hook() {
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
     __autoenv_changed && __autoenv_update
     # A chain to hand the server, now that this prompt has done its check
-    # (a cd, which does its own, comes here by the other branch).
-    if [[ $__autoenv_watch_pending == "$PWD" ]]; then
+    # (a cd, which does its own, comes here by the other branch), unless
+    # the check asked the server after all, and got a token.  One for a
+    # directory left since (two cds on one line) is dropped: the prompt's
+    # common case waits for none.
+    if [[ -n $__autoenv_watch_pending ]]; then
+      if [[ $__autoenv_watch_pending == "$PWD" && -z ${__autoenv_tokens[$PWD]-} ]]; then
+        __autoenv_serve_watch
+      fi
       __autoenv_watch_pending=
-      # (Unless the check asked the server after all, and got a token.)
-      [[ -n ${__autoenv_tokens[$PWD]-} ]] || __autoenv_serve_watch
     fi
   else
     __autoenv_update
   fi
   if [[ -n $__autoenv_prompt_raw && $__autoenv_sig != "$__autoenv_prompt_sig" ]]; then
     __autoenv_prompt_set "$__autoenv_prompt_raw"
+    __autoenv_define_precmd
   fi
   return $ret
 }
@@ -512,6 +569,8 @@ typeset -ga chpwd_functions precmd_functions
 if (( ! ${chpwd_functions[(I)__autoenv_hook]} )); then
   chpwd_functions=(__autoenv_hook "${chpwd_functions[@]}")
 fi
-if (( ! ${precmd_functions[(I)__autoenv_hook]} )); then
-  precmd_functions=(__autoenv_hook "${precmd_functions[@]}")
+# (An init from before __autoenv_precmd put __autoenv_hook there.)
+precmd_functions=("${(@)precmd_functions[@]:#__autoenv_hook}")
+if (( ! ${precmd_functions[(I)__autoenv_precmd]} )); then
+  precmd_functions=(__autoenv_precmd "${precmd_functions[@]}")
 fi

@@ -344,6 +344,7 @@ def test_no_server_when_switched_off_or_for_a_shell_without_one(tmp_path):
 def test_channel_is_private(channel, shell_name, names):
     server = channel(shell_name=shell_name)
     assert os.stat(server.dir).st_mode & 0o777 == 0o700
+    names = dict(names, **{os.path.basename(serve.tokens_dir(server.dir)): 0o700})
     for name, mode in names.items():
         assert os.stat(os.path.join(server.dir, name)).st_mode & 0o777 == mode
     assert sorted(os.listdir(server.dir)) == sorted(names)
@@ -390,7 +391,8 @@ def test_fish_is_answered_with_a_file_per_request(channel, tmp_path):
     server.send(encode("../x", str(tmp_path), *pairs, ".") + encode("3", str(tmp_path), *pairs, "."))
     server.wait_for("3.ok")
     assert not os.path.exists(os.path.join(str(tmp_path), "x.ok"))
-    assert sorted(os.listdir(server.dir)) == ["3.ok", "answer", "requests"]
+    assert sorted(os.listdir(server.dir)) == sorted(["3.ok", "answer", "requests",
+                                                     os.path.basename(serve.tokens_dir(server.dir))])
     assert os.listdir(os.path.join(server.dir, "requests")) == [], "requests taken are left"
 
 
@@ -562,7 +564,7 @@ def test_a_server_holding_tokens_stays_while_its_shell_works_until_superseded(ch
         server = channel()
         server.send(encode("1", str(deep), ":sync", stamp, "."))
         assert server.read_line() == "1 c"
-        token = os.path.join(server.dir, "1.clean")
+        token = os.path.join(serve.tokens_dir(server.dir), "1")
         if work(3, token):
             break
     else:
@@ -585,7 +587,7 @@ def test_a_watch_request_leaves_its_token_and_no_reply(channel, tmp_path):
     deep, stamp = deep_tree_and_stamp(tmp_path)
     server = channel()
     server.send(encode("1", str(deep), ":watch", stamp, "."))
-    token = os.path.join(server.dir, "1.clean")
+    token = os.path.join(serve.tokens_dir(server.dir), "1")
     until = time.time() + 10
     while not os.path.exists(token) and time.time() < until:
         time.sleep(0.01)

@@ -264,7 +264,7 @@ def test_init_twice_hooks_once_and_prefixes_once(kind, spawn, home):
         assert sh.run('printf "%s\\n" "$PROMPT_COMMAND"').splitlines()[0] == "__autoenv_hook"
     else:
         assert sh.run('print -r -- "${chpwd_functions[*]}|${precmd_functions[*]}"').splitlines()[0] == \
-            "__autoenv_hook|__autoenv_hook"
+            "__autoenv_hook|__autoenv_precmd"
     assert prompt_line(sh.cd(home)) == ""
     assert prompt_line(sh.cd(proj)) == "(proj) "
     assert_active(sh.state(), proj)

@@ -195,7 +195,18 @@ def test_zsh_init_twice_registers_once_and_keeps_others(snippet, tmp_path):
     result = subprocess.run(STRICT["zsh"] + [body, "sh", snippet("zsh")], cwd=str(tmp_path),
                             env=environ(tmp_path), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "__autoenv_hook mine / __autoenv_hook mine\n"
+    assert result.stdout == "__autoenv_hook mine / __autoenv_precmd mine\n"
+
+
+def test_zsh_init_over_an_older_one_runs_the_prompt_check_once(snippet, tmp_path):
+    """An init from before __autoenv_precmd put __autoenv_hook in precmd."""
+    require_shell("zsh")
+    body = (ZSH_STRICT_OPTIONS + 'mine() { :; }\nprecmd_functions=(__autoenv_hook mine)\n'
+            'source "$1"\nprint -r -- "${precmd_functions[*]}"\n')
+    result = subprocess.run(STRICT["zsh"] + [body, "sh", snippet("zsh")], cwd=str(tmp_path),
+                            env=environ(tmp_path), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "__autoenv_precmd mine\n"
 
 
 @pytest.mark.parametrize("options", ["ksh_arrays", "sh_word_split", "no_multibyte", "glob_subst",

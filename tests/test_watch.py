@@ -4,6 +4,7 @@ tests/test_watch_realshell.py drives the same through real bash and zsh."""
 
 import errno
 import os
+import pathlib
 import sys
 import time
 
@@ -213,10 +214,10 @@ def test_what_it_cannot_tell_is_left_to_the_shell(watcher, tree, tmp_path, monke
 
 @pytest.fixture
 def checker(tmp_path):
-    channel = tmp_path / "channel"
+    channel = tmp_path / ("serve-1-" + "ab12" * 3)
     channel.mkdir()
     made = serve.Checker(str(channel))
-    yield made, channel
+    yield made, pathlib.Path(serve.tokens_dir(str(channel)))
     if made.watcher:
         made.watcher.close()
 
@@ -229,58 +230,77 @@ def ask(made, serial, pwd, stamp):
         made.end()
 
 
+def test_tokens_go_in_a_directory_named_after_the_channel():
+    """A shell looks for them through /proc/PID/cwd: should PID go to another
+    process, whose cwd is some other channel, it must find none there."""
+    assert serve.tokens_dir("/run/user/1/autoenv/serve-42-0a1b2c3d4e5f") == \
+        "/run/user/1/autoenv/serve-42-0a1b2c3d4e5f/tokens-0a1b2c3d4e5f"
+
+
 def test_a_clean_reply_leaves_a_token_until_a_path_it_vouched_for_changes(checker, tree, tmp_path):
-    made, channel = checker
+    made, tokens = checker
     stamp = stamp_at(str(tmp_path.parent / "c.stamp"), later())
     assert ask(made, "1", tree, stamp) == "c"
-    assert (channel / "1.clean").exists() and not (channel / "busy").exists()
+    assert (tokens / "1").exists()
     # An event on a path it vouched for takes it away at once (the server's loop).
     open(str(tree.parent / ".autoenv-disable"), "w").close()
     made.events()
-    assert not (channel / "1.clean").exists()
+    assert not (tokens / "1").exists()
     assert ask(made, "2", tree, stamp) == "d"
-    assert not (channel / "2.clean").exists()
+    assert not (tokens / "2").exists()
 
 
 def test_tokens_for_other_directories_stay_while_theirs_are_unchanged(checker, tree, tmp_path):
-    made, channel = checker
+    made, tokens = checker
     other = tmp_path / "other" / "deep"
     other.mkdir(parents=True)
     stamp = stamp_at(str(tmp_path.parent / "e.stamp"), later())
     assert ask(made, "1", other, stamp) == "c"
     assert ask(made, "2", tree, stamp) == "c"
-    assert sorted(os.listdir(str(channel))) == ["1.clean", "2.clean"]
+    assert sorted(os.listdir(str(tokens))) == ["1", "2"]
     # A change on other's chain alone: every token goes (one vouched-for path changed).
     open(str(other / "pyproject.toml"), "w").close()
     made.events()
-    assert os.listdir(str(channel)) == []
+    assert os.listdir(str(tokens)) == []
     # A new answer (stamp): tokens from before it would be stale.
     assert ask(made, "3", tree, stamp) == "c"
     stamp_at(stamp, later())
     assert ask(made, "4", tree, stamp) == "c"
-    assert os.listdir(str(channel)) == ["4.clean"]
+    assert os.listdir(str(tokens)) == ["4"]
 
 
-def test_busy_while_a_request_is_worked_on(checker, tree, tmp_path):
-    made, channel = checker
+def test_no_token_can_be_found_while_a_request_is_worked_on(checker, tree, tmp_path):
+    made, tokens = checker
+    stamp = stamp_at(str(tmp_path.parent / "w.stamp"), later())
+    assert ask(made, "1", tree, stamp) == "c"
     made.begin()
-    assert (channel / "busy").exists()
+    assert not (tokens / "1").exists() and not tokens.exists()
     made.end()
-    assert not (channel / "busy").exists()
+    assert (tokens / "1").exists()
 
 
-def test_a_change_while_busy_is_taken_in_before_busy_goes(checker, tree, tmp_path):
+def test_a_change_while_busy_is_taken_in_before_the_tokens_are_back(checker, tree, tmp_path):
     """A shell may have seen the server asleep mid-request (in a stat, say):
-    once ``busy`` is gone, a token the change withdraws must be gone too, not
+    once the tokens are back, a token the change withdraws must be gone, not
     wait for the server's next turn of its loop."""
-    made, channel = checker
+    made, tokens = checker
     stamp = stamp_at(str(tmp_path.parent / "b.stamp"), later())
     assert ask(made, "1", tree, stamp) == "c"
     made.begin()
     open(str(tree / ".autoenv-disable"), "w").close()
     made.end()
-    assert not (channel / "busy").exists()
-    assert not (channel / "1.clean").exists()
+    assert tokens.exists()
+    assert not (tokens / "1").exists()
+
+
+def test_a_removed_channel_takes_its_tokens_along(tmp_path):
+    channel = tmp_path / ("serve-1-" + "cd34" * 3)
+    channel.mkdir()
+    made = serve.Checker(str(channel))
+    made.begin()
+    open(os.path.join(made.dir, "1"), "w").close()
+    serve.remove_channel(str(channel))
+    assert not channel.exists()
 
 
 def test_sync_requests_parse_with_their_extras():

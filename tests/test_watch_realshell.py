@@ -51,9 +51,9 @@ def vouched(shell):
     prompt: looked for a few times."""
     if shell.kind == "fish":
         line = ('set -l i (contains -i -- $PWD $__autoenv_token_dirs); '
-                'and test -e $__autoenv_serve_dir/$__autoenv_token_serials[$i].clean; and echo yes; or echo no')
+                'and test -e $__autoenv_serve_tokens/$__autoenv_token_serials[$i]; and echo yes; or echo no')
     else:
-        line = '[ -e "$__autoenv_serve_dir/${__autoenv_tokens[$PWD]-none}.clean" ] && echo yes || echo no'
+        line = '[ -e "$__autoenv_serve_tokens/${__autoenv_tokens[$PWD]-none}" ] && echo yes || echo no'
     for _ in range(20):
         if shell.run(line).splitlines()[0].strip() == "yes":
             return True
