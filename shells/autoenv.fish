@@ -143,9 +143,51 @@ function __autoenv_compile
         set -g __autoenv_check short
         set -g __autoenv_prompt_test $__autoenv_below_test $__autoenv_above_test -z x
     end
+    if builtin test $__autoenv_check = long
+        builtin test "$__autoenv_on_prompt_for" = long; or __autoenv_define_on_prompt long
+    else
+        builtin test "$__autoenv_on_prompt_for" = short; or __autoenv_define_on_prompt short
+    end
     # `set` keeps the status of the failed `test` above.
     return 0
 end
+
+# Defines __autoenv_on_prompt, run at every prompt, for a check of KIND
+# (long, or short for the others; see __autoenv_compile): its common case in
+# as few builtins as can be, and no call, each of which costs fish more than
+# the stat calls it makes.  Anything else goes to __autoenv_prompt_work.
+# Defining a function again replaces its handlers: init twice hooks once.
+function __autoenv_define_on_prompt --argument-names kind
+    set -g __autoenv_on_prompt_for $kind
+    if builtin test $kind = long
+        # Same directory, env and VIRTUAL_ENV_DISABLE_PROMPT, no chain
+        # waiting to be handed over, and the server's token for $PWD at hand
+        # and standing, tested in place as __autoenv_serve_quiet does.
+        function __autoenv_on_prompt --on-event fish_prompt
+            if builtin test "$__autoenv_token_dir" = "$PWD" -a "$PWD" = "$__autoenv_pwd" -a x"$VIRTUAL_ENV" = x"$__autoenv_venv" \
+                    -a "$__autoenv_ready" = 1 -a x"$VIRTUAL_ENV_DISABLE_PROMPT" = x"$__autoenv_prompt_seen" \
+                    -a -z "$__autoenv_watch_pending" -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat
+                builtin read -l state </proc/$__autoenv_serve_pid/stat
+                and builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
+                and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
+                and return
+            end
+            __autoenv_prompt_work
+        end
+    else
+        # Same directory, env and VIRTUAL_ENV_DISABLE_PROMPT, and the
+        # prompt's test (__autoenv_compile) finds nothing newer than the
+        # stamp.  (An existing directory is newer than a missing stamp; the
+        # paths are absolute, so none reads as an operator.)  Values you set
+        # go in behind an x: `test` would read one such as `!` as an operator.
+        function __autoenv_on_prompt --on-event fish_prompt
+            builtin test "$PWD" != "$__autoenv_pwd" -o x"$VIRTUAL_ENV" != x"$__autoenv_venv" -o "$__autoenv_ready" != 1 \
+                -o x"$VIRTUAL_ENV_DISABLE_PROMPT" != x"$__autoenv_prompt_seen" -o \( $__autoenv_prompt_test \)
+            and __autoenv_prompt_work
+        end
+    end
+end
+set -g __autoenv_on_prompt_for
 __autoenv_forget
 
 # After an answer: the directory it hangs on as a regex, for the check at
@@ -596,15 +638,8 @@ function __autoenv_on_pwd --on-variable PWD
     __autoenv_update
 end
 
-function __autoenv_on_prompt --on-event fish_prompt
-    # The common case in one builtin (each costs fish more than the stat calls
-    # it makes): same directory, env and VIRTUAL_ENV_DISABLE_PROMPT, and the
-    # prompt's test (__autoenv_compile) finds nothing newer than the stamp.
-    # (An existing directory is newer than a missing stamp; the paths are
-    # absolute, so none reads as an operator.)  Values you set go in behind
-    # an x: `test` would read one such as `!` as an operator.
-    builtin test "$PWD" != "$__autoenv_pwd" -o x"$VIRTUAL_ENV" != x"$__autoenv_venv" -o "$__autoenv_ready" != 1 \
-        -o x"$VIRTUAL_ENV_DISABLE_PROMPT" != x"$__autoenv_prompt_seen" -o \( $__autoenv_prompt_test \); or return
+# A prompt whose common case did not hold (see __autoenv_define_on_prompt).
+function __autoenv_prompt_work
     if not builtin test "$PWD" = "$__autoenv_pwd" -a x"$VIRTUAL_ENV" = x"$__autoenv_venv" -a "$__autoenv_ready" = 1 \
             -a x"$VIRTUAL_ENV_DISABLE_PROMPT" = x"$__autoenv_prompt_seen"
         __autoenv_update
@@ -616,21 +651,11 @@ function __autoenv_on_prompt --on-event fish_prompt
         end
         return
     end
-    # Deep in a tree (the prompt's test is then plain true), the server's
-    # token for $PWD when it is at hand, tested in place as
-    # __autoenv_serve_quiet does: two calls cost fish more than the rest.
-    if builtin test "$__autoenv_check" = long -a "$__autoenv_token_dir" = "$PWD" -a -z "$__autoenv_watch_pending" \
-            -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat
-        builtin read -l state </proc/$__autoenv_serve_pid/stat
-        and builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
-        and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
-        and return
-    end
     __autoenv_changed; and __autoenv_update
     # A chain to hand the server, now that this prompt has done its check (a
     # cd, which does its own, comes here by the other branch).  One for a
     # directory left since (two cds on one line) is dropped: the common case
-    # above waits for none.
+    # waits for none.
     if builtin test -n "$__autoenv_watch_pending"
         builtin test "$__autoenv_watch_pending" = "$PWD"; and __autoenv_serve_watch
         set -g __autoenv_watch_pending
