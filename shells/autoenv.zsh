@@ -41,7 +41,10 @@ typeset -g __autoenv_serve_syncs=${__autoenv_serve_syncs-1} __autoenv_serve_got=
 # directory's chain that a token vouches for but for the directories the walk
 # into it found new (see __autoenv_changed_ask); __autoenv_watch_pending: the
 # directory whose chain the next prompt hands the server to watch.
-typeset -g __autoenv_base_for='' __autoenv_base_serial='' __autoenv_watch_pending='' __autoenv_changed_test=''
+typeset -g __autoenv_base_for='' __autoenv_base_serial='' __autoenv_watch_pending=''
+# __autoenv_chain_test: see __autoenv_compile; __autoenv_check_for: what
+# __autoenv_precmd was last defined for.
+typeset -g __autoenv_chain_test='' __autoenv_check_for=''
 typeset -ga __autoenv_below __autoenv_above __autoenv_extra __autoenv_base_news
 typeset -gA __autoenv_clean __autoenv_walked __autoenv_tokens
 
@@ -231,46 +234,40 @@ __autoenv_serve_ask() {
   __autoenv_compile
 }
 
-# Defines __autoenv_changed: 0 when a path checked for $PWD (__autoenv_below
-# and __autoenv_above) is newer than the stamp, or the stamp is gone (zsh's
-# -nt is false then).  For a few paths, one [[ ]] with the paths written in
-# (__autoenv_changed_test: ! -e $__autoenv_stamp || P1 -nt $__autoenv_stamp
-# || ...): a loop costs zsh more.  For a long chain (the test is then :deep),
-# the server's word, which costs the same however deep: its token when it
-# vouches unasked (__autoenv_serve_vouches), else one question.  Called
-# whenever the paths change; the prompt's check goes with them
-# (__autoenv_define_precmd).
+# Sets __autoenv_chain_test from the paths checked for $PWD (__autoenv_below
+# and __autoenv_above): true when one is newer than the stamp, or the stamp is
+# gone (zsh's -nt is false then).  For a few paths (a near chain), one
+# ! -e $__autoenv_stamp || P1 -nt $__autoenv_stamp || ... with the paths
+# written in: a loop costs zsh more.  For a long chain, :deep: the server's
+# word, which costs the same however deep: its token when it vouches unasked
+# (__autoenv_serve_vouches), else one question.  Called whenever the paths
+# change; __autoenv_define_check writes the test into the functions that run it.
 __autoenv_compile() {
   emulate -L zsh
   local count=$(( ${#__autoenv_below} + ${#__autoenv_above} )) dir code=
   if (( count >= __autoenv_sync_from )); then
-    __autoenv_changed() {
-      __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}" && return 1
-      __autoenv_changed_ask
-    }
-    __autoenv_changed_test=:deep
+    __autoenv_chain_test=:deep
   elif (( count )); then
     for dir in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
       code+=" || ${(q)dir} -nt \$__autoenv_stamp"
     done
-    __autoenv_changed_test="! -e \$__autoenv_stamp$code"
-    eval "__autoenv_changed() { [[ $__autoenv_changed_test ]]; }"
+    __autoenv_chain_test="! -e \$__autoenv_stamp$code"
   else
-    __autoenv_changed() { return 1; }
-    __autoenv_changed_test=
+    __autoenv_chain_test=
   fi
-  __autoenv_define_precmd
+  __autoenv_define_check
 }
 
-# Defines __autoenv_precmd, run at every prompt: the common case in one [[ ]]
-# with no `emulate` and no call, nothing in it depending on your options:
-# same directory, same env, no chain waiting to be handed over, the prompt
-# options as the prefix was built for (when there is one), and nothing
-# changed since the stamp: the paths' own test (__autoenv_compile), or deep
-# in a tree the server's token, tested as __autoenv_serve_vouches does.
-# Anything else goes to __autoenv_hook.  Called when the paths or the prefix
-# change.
-__autoenv_define_precmd() {
+# Defines __autoenv_changed (0 when __autoenv_chain_test finds a change) and
+# __autoenv_precmd, run at every prompt: its common case in one [[ ]] with no
+# `emulate` and no call, nothing in it depending on your options: same
+# directory, same env, no chain waiting to be handed over, the prompt options
+# as the prefix was built for (when there is one), and no change: the paths'
+# test, or deep in a tree the server's token, tested in place as
+# __autoenv_serve_vouches does.  Anything else goes to __autoenv_hook.
+# Called when the paths or the prefix change; for a deep chain, whose
+# functions name no path, only when what they were defined for changed.
+__autoenv_define_check() {
   emulate -L zsh
   local same='$PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" && -z $__autoenv_watch_pending'
   local test negate
@@ -282,28 +279,37 @@ __autoenv_define_precmd() {
       same+=" && $negate${test[2,-1]}"
     done
   fi
-  if [[ $__autoenv_changed_test == :deep ]]; then
-    eval "__autoenv_precmd() {
+  [[ $__autoenv_check_for == "$__autoenv_chain_test $same" ]] && return
+  __autoenv_check_for="$__autoenv_chain_test $same"
+  case $__autoenv_chain_test in
+    (:deep)
+      __autoenv_changed() {
+        __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}" && return 1
+        __autoenv_changed_ask
+      }
+      eval "__autoenv_precmd() {
   local ret=\$? state
   [[ $same && -n \${__autoenv_tokens[\$PWD]-} && \${AUTOENV_SERVE-} != 0 && -e /proc/\$__autoenv_serve_pid/stat ]] &&
     state=\$(<\"/proc/\$__autoenv_serve_pid/stat\") &&
     [[ \$state == \"\$__autoenv_serve_pid (autoenv-serve) S \"* && -e \$__autoenv_serve_tokens/\${__autoenv_tokens[\$PWD]} ]] ||
     __autoenv_hook
   return \$ret
-}"
-  elif [[ -n $__autoenv_changed_test ]]; then
-    eval "__autoenv_precmd() {
-  local ret=\$?
-  [[ $same && ! ( $__autoenv_changed_test ) ]] || __autoenv_hook
-  return \$ret
-}"
-  else
-    eval "__autoenv_precmd() {
+}" ;;
+    ('')
+      __autoenv_changed() { return 1; }
+      eval "__autoenv_precmd() {
   local ret=\$?
   [[ $same ]] || __autoenv_hook
   return \$ret
-}"
-  fi
+}" ;;
+    (*)
+      eval "__autoenv_changed() { [[ $__autoenv_chain_test ]]; }
+__autoenv_precmd() {
+  local ret=\$?
+  [[ $same && ! ( $__autoenv_chain_test ) ]] || __autoenv_hook
+  return \$ret
+}" ;;
+  esac
 }
 
 # __autoenv_changed for a long chain the server has no token for yet.  A
@@ -560,7 +566,7 @@ __autoenv_hook() {
   fi
   if [[ -n $__autoenv_prompt_raw && $__autoenv_sig != "$__autoenv_prompt_sig" ]]; then
     __autoenv_prompt_set "$__autoenv_prompt_raw"
-    __autoenv_define_precmd
+    __autoenv_define_check
   fi
   return $ret
 }
