@@ -85,6 +85,13 @@ set -q __autoenv_serve_dir; or set -g __autoenv_serve_dir
 set -q __autoenv_serve_pid; or set -g __autoenv_serve_pid
 set -q __autoenv_serve_tokens; or set -g __autoenv_serve_tokens
 set -q __autoenv_serve_serial; or set -g __autoenv_serve_serial 0
+# Serials are BASE followed by two digits, 00 to 63, taken from a stock
+# (__autoenv_serve_stock, see __autoenv_serve_next); an init over one from
+# before the stock starts above the last serial.
+set -q __autoenv_serve_base; or set -g __autoenv_serve_base $__autoenv_serve_serial
+set -q __autoenv_serve_stock; or set -g __autoenv_serve_stock
+set -g __autoenv_serve_ends 00 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 \
+    32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63
 set -q __autoenv_serve_starts; or set -g __autoenv_serve_starts 0
 # The names of the variables sent to the server, as one expression; only
 # plain names go in, so it holds no other syntax.
@@ -167,8 +174,7 @@ function __autoenv_define_on_prompt --argument-names kind
             if builtin test "$__autoenv_token_dir" = "$PWD" -a "$PWD" = "$__autoenv_pwd" -a x"$VIRTUAL_ENV" = x"$__autoenv_venv" \
                     -a "$__autoenv_ready" = 1 -a x"$VIRTUAL_ENV_DISABLE_PROMPT" = x"$__autoenv_prompt_seen" \
                     -a -z "$__autoenv_watch_pending" -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat
-                builtin read -l state </proc/$__autoenv_serve_pid/stat
-                and builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
+                builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
                 and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
                 and return
             end
@@ -428,6 +434,18 @@ function __autoenv_serve_usable
     builtin test /proc/$__autoenv_serve_pid/cwd -ef $__autoenv_serve_dir 2>/dev/null
 end
 
+# The next request's serial into __autoenv_serve_serial: the next of the
+# stock, which is made 64 at a time.  `math` takes a command substitution,
+# which costs fish more than the rest of a request's sending.
+function __autoenv_serve_next
+    if not set -q __autoenv_serve_stock[1]
+        set -g __autoenv_serve_base (math $__autoenv_serve_base + 1)
+        set -g __autoenv_serve_stock $__autoenv_serve_base$__autoenv_serve_ends
+    end
+    set -g __autoenv_serve_serial $__autoenv_serve_stock[1]
+    set -e __autoenv_serve_stock[1]
+end
+
 # Whether the server is asleep (state S in /proc/PID/stat; the name is
 # serve.PROCESS_NAME), and then whether TOKEN is there in its tokens
 # directory (or, with none given, that directory: the server renames it away
@@ -439,8 +457,7 @@ end
 # has the process, so with no redirection of stderr.
 function __autoenv_serve_asleep --argument-names token
     builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat; or return 1
-    builtin read -l state </proc/$__autoenv_serve_pid/stat; or return 1
-    builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
+    builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
     and builtin test -e "$__autoenv_serve_tokens/$token"
 end
 
@@ -473,8 +490,7 @@ function __autoenv_serve_quiet
         __autoenv_serve_quiet
         return
     end
-    builtin read -l state </proc/$__autoenv_serve_pid/stat; or return 1
-    builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" $state
+    builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
     and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
 end
 
@@ -492,7 +508,7 @@ end
 function __autoenv_serve_watch
     builtin test -n "$__autoenv_stamp" -a "$__autoenv_token_dir" != "$PWD"; or return
     builtin test "$__autoenv_watch_vouched" = "$PWD"; or __autoenv_serve_asleep; or return
-    set -g __autoenv_serve_serial (math $__autoenv_serve_serial + 1)
+    __autoenv_serve_next
     builtin printf '%s\0' $__autoenv_serve_serial $PWD :watch $__autoenv_stamp $__autoenv_extra . \
         >$__autoenv_serve_dir/requests/$__autoenv_serve_serial; or return
     __autoenv_serve_token $__autoenv_serve_serial
@@ -555,7 +571,7 @@ function __autoenv_serve_ask
         # Quoted, a list is joined the way fish exports it (colons for a path variable).
         set -a pairs "$name=$$name"
     end
-    set -g __autoenv_serve_serial (math $__autoenv_serve_serial + 1)
+    __autoenv_serve_next
     builtin printf '%s\0' $__autoenv_serve_serial $PWD $pairs . >$__autoenv_serve_dir/requests/$__autoenv_serve_serial
     or return 1
     set -l ok $__autoenv_serve_dir/$__autoenv_serve_serial.ok

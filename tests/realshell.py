@@ -195,6 +195,16 @@ class InteractiveShell:
     def cd(self, path):
         return self.run("cd %s" % quote_for(self.kind, path))
 
+    def requests_sent(self):
+        """A count of the requests this shell sent its server: only differences
+        mean anything.  bash and zsh number them 1, 2, ...; fish takes serials
+        64 at a time, BASE followed by 00 to 63 (see __autoenv_serve_next).
+        A builtin echo: no process."""
+        text = self.run('echo "$__autoenv_serve_serial"').splitlines()[0].strip() or "0"
+        if self.kind == "fish" and len(text) > 2:
+            return (int(text[:-2]) - 1) * 64 + int(text[-2:]) + 1
+        return int(text)
+
     def state(self):
         """VIRTUAL_ENV, PATH and friends as this shell sees them, plus where `python` resolves."""
         if os.path.exists(self.out_file):

@@ -90,14 +90,14 @@ def served_shell(kind, home, tmp_path, **env):
 @pytest.mark.parametrize("kind", SHELLS)
 def test_one_server_per_shell_answers_the_switches(kind, home, tmp_path):
     with served_shell(kind, home, tmp_path) as (shell, first, second, pid, channel):
-        serial = int(echo(shell, "$__autoenv_serve_serial") or 0)
+        serial = shell.requests_sent()
         for target in (second, first, str(tmp_path), second):
             shell.cd(target)
             state = shell.state()
             expected = os.path.join(target, ".venv") if target != str(tmp_path) else None
             assert state["VIRTUAL_ENV"] == expected and state["prefix"] == expected
         # The server was asked (four switches) and it is still the only one.
-        assert int(echo(shell, "$__autoenv_serve_serial")) >= serial + 4
+        assert shell.requests_sent() >= serial + 4
         assert servers_for(shell_pid(shell)) == [pid]
         assert os.path.isdir(channel)
     assert gone(pid), "the server outlived its shell"
@@ -133,11 +133,11 @@ def test_without_a_runtime_dir_the_channel_is_in_shared_memory(kind, home, tmp_p
             assert os.stat(serve.shared_memory_dir()).st_mode & 0o777 == 0o700
         else:
             assert os.path.dirname(channel) == os.path.dirname(stamp)
-        serial = int(echo(shell, "$__autoenv_serve_serial") or 0)
+        serial = shell.requests_sent()
         for target in (second, first):
             shell.cd(target)
             assert shell.state()["VIRTUAL_ENV"] == os.path.join(target, ".venv")
-        assert int(echo(shell, "$__autoenv_serve_serial")) >= serial + 2
+        assert shell.requests_sent() >= serial + 2
         assert servers_for(shell_pid(shell)) == [pid]
         # autoenv doctor finds it there.
         said = shell.run("%s doctor" % quote_for(kind, AUTOENV))

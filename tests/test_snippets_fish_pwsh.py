@@ -90,6 +90,21 @@ def test_fish_init_twice_hooks_once(tmp_path):
     assert sorted(handlers) == ["__autoenv_on_prompt", "__autoenv_on_pwd"]
 
 
+def test_fish_serials_are_unique_and_rising_across_stocks_and_inits(tmp_path):
+    """fish takes serials from a stock of 64 (no `math` per request); an init
+    over one from before the stock (serial 150, say) goes on above it."""
+    init = quote_for("fish", AUTOENV) + " init fish | source"
+    take = "for i in (seq 150); __autoenv_serve_next; echo $__autoenv_serve_serial; end"
+    result = fish("%s; %s; %s; %s; set -g __autoenv_serve_serial 9999; set -e __autoenv_serve_base __autoenv_serve_stock; %s; %s"
+                  % (init, take, init, take, init, take),
+                  tmp_path, env=dict(os.environ, PATH=BASE, XDG_RUNTIME_DIR=str(tmp_path)))
+    assert result.stderr == b""
+    serials = [int(line) for line in result.stdout.decode().split()]
+    assert len(serials) == 450
+    assert serials == sorted(set(serials))
+    assert serials[300] > 9999
+
+
 # Stand-in for the snippet's prompt function: records what the helper asked for.
 FISH_PRELUDE = "function __autoenv_prompt_set; set -g __prompt $argv; end; "
 FISH_SHOW = ("; printf '%s\\0' \"$__prompt\" \"$__autoenv_key\" (count $__autoenv_above); "

@@ -237,12 +237,12 @@ def switch_costs(shell, log, targets, expected):
     for target in targets:
         for _ in range(5):
             stamp = log.stamp_mtime()
-            serial = server_serial(shell)
+            serial = shell.requests_sent()
             log.mark()
             shell.cd(target)
             prompt(shell)
             spawns, execs = log.since_mark()
-            asks = server_serial(shell) - serial
+            asks = shell.requests_sent() - serial
             if expected(spawns, execs, asks):
                 break
             if not (stamp and log.outside_changed_since(stamp)):
@@ -279,10 +279,6 @@ def test_with_the_server_a_deep_prompt_or_cd_starts_no_process(kind, traced, tmp
     assert active_env(shell) == os.path.join(deep, ".venv")
 
 
-def server_serial(shell):
-    """How many requests the shell sent its server so far (a builtin echo: no process)."""
-    text = shell.run("echo \"$__autoenv_serve_serial\"").splitlines()[0].strip()
-    return int(text or 0)
 
 
 @pytest.mark.parametrize("kind", SHELLS)

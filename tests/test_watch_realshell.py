@@ -61,10 +61,6 @@ def vouched(shell):
     return False
 
 
-def serial(shell):
-    return int(echo(shell, '"$__autoenv_serve_serial"') or 0)
-
-
 @contextlib.contextmanager
 def deep_shell(kind, home, where, **env):
     require_shell(kind)
@@ -84,21 +80,21 @@ def test_long_chain_is_left_to_the_server_and_trusted_unasked(kind, home, deep_p
     with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
         assert active_env(shell) == env
         assert vouched(shell), "the server never said this chain is clean"
-        before = serial(shell)
+        before = shell.requests_sent()
         for _ in range(6):
             shell.run("true")
         # Asleep, not busy, its token there: not asked at all (once at most,
         # should a prompt catch it still going back to sleep).
-        assert serial(shell) - before <= 1
+        assert shell.requests_sent() - before <= 1
         # A cd into a new directory hands its chain over once; back in one it
         # holds a token for, nothing is asked.
         shell.cd(os.path.join(proj, "src", "b"))
         assert vouched(shell)
-        before = serial(shell)
+        before = shell.requests_sent()
         for target in ("a", "b", "a", "b"):
             shell.cd(os.path.join(proj, "src", target))
             assert vouched(shell)
-        assert serial(shell) - before <= 1
+        assert shell.requests_sent() - before <= 1
 
 
 @pytest.mark.parametrize("kind", SHELLS)
@@ -116,10 +112,10 @@ def test_new_directories_go_on_the_token_they_came_from(kind, home, deep_project
             if kind != "fish":
                 # Set by each reply read; a hand-over reads none.
                 shell.run("__autoenv_serve_got=none")
-            before = serial(shell)
+            before = shell.requests_sent()
             shell.cd(path)
             assert active_env(shell) == env
-            assert serial(shell) - before == 1, "not handed over exactly once"
+            assert shell.requests_sent() - before == 1, "not handed over exactly once"
             if kind != "fish":
                 assert echo(shell, '"$__autoenv_serve_got"') == "none", "waited for a reply in %s" % path
             assert vouched(shell), "no token for %s" % path
@@ -158,14 +154,14 @@ def test_a_switch_into_a_deep_project_brings_its_token(kind, home, deep_project)
     open(os.path.join(other, "pyproject.toml"), "w").close()
     other_env = make_venv(os.path.join(other, ".venv"))
     with deep_shell(kind, home, proj) as shell:
-        before = serial(shell)
+        before = shell.requests_sent()
         for target, expected in ((other, other_env), (proj, env), (other, other_env)):
             shell.cd(target)
             assert vouched(shell), "no token after the switch to %s" % target
             assert active_env(shell) == expected
         # One request per switch (its answer), one more at most should a
         # prompt find the server still on its way back to sleep.
-        assert serial(shell) - before <= 4
+        assert shell.requests_sent() - before <= 4
 
 
 @pytest.mark.parametrize("kind", SHELLS)
@@ -234,7 +230,7 @@ def test_a_server_that_cannot_answer_is_never_trusted(kind, how, home, deep_proj
 def test_the_server_is_not_consulted_when_switched_off(kind, home, deep_project):
     levels, proj, env = deep_project
     with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
-        before = serial(shell)
+        before = shell.requests_sent()
         shell.run("set -gx AUTOENV_SERVE 0" if kind == "fish" else "export AUTOENV_SERVE=0")
         marker = os.path.join(levels[3], detect.DISABLE_MARKER)
         open(marker, "w").close()
@@ -243,7 +239,7 @@ def test_the_server_is_not_consulted_when_switched_off(kind, home, deep_project)
         os.remove(marker)
         shell.run("true")
         assert active_env(shell) == env
-        assert serial(shell) == before
+        assert shell.requests_sent() == before
 
 
 @pytest.mark.parametrize("kind", SHELLS)
