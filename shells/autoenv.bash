@@ -242,25 +242,58 @@ __autoenv_serve_ask() {
 # given them as arguments costs bash more.  For a long chain, the server's
 # word, which costs the same however deep: its token when it vouches unasked
 # (__autoenv_serve_vouches), else one question.  Called whenever the paths
-# change; the prompt's hook goes with it (__autoenv_define_hook).
+# change.
+#
+# Defines with it __autoenv_hook, run at every prompt: its common case in
+# one [[ ]] (__autoenv_same) with the same test written in, and no call
+# (a call costs a cold prompt about as much as the rest); anything else goes
+# to __autoenv_prompt_work.  Deep in a tree that test is the server's token,
+# tested as __autoenv_serve_vouches does; that hook names no path, and is
+# defined again only when the kind of chain changes.
+# shellcheck disable=SC2015 # A && B || C: the work is for when A or B fails
 __autoenv_compile() {
   local count=$(( ${#__autoenv_below[@]} + ${#__autoenv_above[@]} )) code
   if (( count >= __autoenv_sync_from )); then
+    [[ $__autoenv_hook_kind == deep ]] && \builtin return 0
+    __autoenv_hook_kind=deep
     __autoenv_changed() {
       __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}" && \builtin return 1
       __autoenv_changed_ask
     }
-    [[ $__autoenv_hook_kind == deep ]] || __autoenv_define_hook deep
+    \builtin eval "__autoenv_hook() {
+  local ret=\$? state
+  [[ $__autoenv_same && -n \${__autoenv_tokens[\$PWD]-} && \${AUTOENV_SERVE-} != 0 && -e /proc/\$__autoenv_serve_pid/stat ]] &&
+    state=\$(< \"/proc/\$__autoenv_serve_pid/stat\") &&
+    [[ \$state == \"\$__autoenv_serve_pid (autoenv-serve) S \"* && -e \$__autoenv_serve_tokens/\${__autoenv_tokens[\$PWD]} ]] ||
+    __autoenv_prompt_work
+  \\builtin return \"\$ret\"
+}"
+  elif (( count )); then
+    __autoenv_hook_kind=near
+    \builtin printf -v code ' || %q -nt $__autoenv_stamp' "${__autoenv_below[@]}" "${__autoenv_above[@]}"
+    \builtin eval "__autoenv_changed() { [[ ${code# || } ]]; }
+__autoenv_hook() {
+  local ret=\$?
+  [[ $__autoenv_same && ! ( ${code# || } ) ]] || __autoenv_prompt_work
+  \\builtin return \"\$ret\"
+}"
   else
-    if (( count )); then
-      \builtin printf -v code ' || %q -nt $__autoenv_stamp' "${__autoenv_below[@]}" "${__autoenv_above[@]}"
-      \builtin eval "__autoenv_changed() { [[ ${code# || } ]]; }"
-    else
-      __autoenv_changed() { \builtin return 1; }
-    fi
-    [[ $__autoenv_hook_kind == near ]] || __autoenv_define_hook near
+    [[ $__autoenv_hook_kind == none ]] && \builtin return 0
+    __autoenv_hook_kind=none
+    __autoenv_changed() { \builtin return 1; }
+    \builtin eval "__autoenv_hook() {
+  local ret=\$?
+  [[ $__autoenv_same ]] || __autoenv_prompt_work
+  \\builtin return \"\$ret\"
+}"
   fi
 }
+
+# The prompt's common case as [[ ]] text (see __autoenv_compile): same
+# directory, same env, no chain waiting to be handed over, and the prompt
+# prefix built for the shell options as they are.
+__autoenv_same='$PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" && -z $__autoenv_watch_pending && $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}"'
+__autoenv_hook_kind=
 
 # __autoenv_changed for a long chain the server has no token for yet.  A
 # directory the shell walked into from one the server vouched for: that
@@ -290,38 +323,6 @@ __autoenv_changed_ask() {
   \builtin return 1
 }
 
-# Defines __autoenv_hook, run at every prompt, for a chain of KIND: its
-# common case in one [[ ]] and no call but the paths' own test: same
-# directory, same env, no chain waiting to be handed over, the prompt prefix
-# built for the shell options as they are, and nothing changed since the
-# stamp.  Deep in a tree (KIND deep) that last is the server's token, tested
-# in place as __autoenv_serve_vouches does: a call costs about as much as
-# the rest.  Anything else goes to __autoenv_prompt_work.
-# shellcheck disable=SC2015 # A && B || C: the work is for when A or B fails
-__autoenv_define_hook() {
-  __autoenv_hook_kind=$1
-  if [[ $1 == deep ]]; then
-    __autoenv_hook() {
-      local ret=$? state
-      [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" &&
-         -z $__autoenv_watch_pending && $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" &&
-         -n ${__autoenv_tokens[$PWD]-} && ${AUTOENV_SERVE-} != 0 && -e /proc/$__autoenv_serve_pid/stat ]] &&
-        state=$(< "/proc/$__autoenv_serve_pid/stat") &&
-        [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && -e $__autoenv_serve_tokens/${__autoenv_tokens[$PWD]} ]] ||
-        __autoenv_prompt_work
-      \builtin return "$ret"
-    }
-  else
-    __autoenv_hook() {
-      local ret=$?
-      [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" &&
-         -z $__autoenv_watch_pending && $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]] &&
-        ! __autoenv_changed || __autoenv_prompt_work
-      \builtin return "$ret"
-    }
-  fi
-}
-__autoenv_hook_kind=
 __autoenv_forget
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
@@ -514,7 +515,7 @@ __autoenv_answer() {
   __autoenv_venv=${VIRTUAL_ENV-}
 }
 
-# A prompt whose common case did not hold (see __autoenv_define_hook).
+# A prompt whose common case did not hold (see __autoenv_compile).
 __autoenv_prompt_work() {
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
     __autoenv_changed && __autoenv_update
