@@ -128,15 +128,20 @@ else
     set -g __autoenv_can_compare 0
 end
 
-# Sets what the prompt tests first, __autoenv_prompt_test, and how
-# __autoenv_changed decides, __autoenv_check, from the paths to check:
+# Sets how __autoenv_changed decides, __autoenv_check, from the paths to
+# check, and what the prompt tests, __autoenv_prompt_test (true: the prompt
+# has work to do):
 # - short: the arguments of one `test` that is true when a path changed;
 # - long (SYNC_FROM paths or more below the key, or from it up; counting
 #   both would copy them, which costs fish more), where a server can be: its
-#   word, so the prompt's test is plain true and __autoenv_changed asks (and
-#   its checks need not hide the error of a fish without `test -ef`);
+#   word, so the prompt's test is plain false and the prompt looks for the
+#   server's token (and its checks need not hide the error of a fish without
+#   `test -ef`);
 # - always: an old fish without `test -nt`; the helper decides each time.
-# Called whenever the paths change.
+# Called whenever the paths change, and where the answer has just been
+# found to hold for $PWD, VIRTUAL_ENV and VIRTUAL_ENV_DISABLE_PROMPT as they
+# are; a change to any of them makes the prompt's test plain true until then
+# (__autoenv_on_pwd, __autoenv_on_state), so the prompt need not compare them.
 function __autoenv_compile
     if builtin test "$__autoenv_can_compare" != 1
         set -g __autoenv_check always
@@ -145,7 +150,7 @@ function __autoenv_compile
             set -q __autoenv_below_test[$__autoenv_sync_words]; or set -q __autoenv_above_test[$__autoenv_sync_words]
         end
         set -g __autoenv_check long
-        set -g __autoenv_prompt_test -n x
+        set -g __autoenv_prompt_test -z x
     else
         set -g __autoenv_check short
         set -g __autoenv_prompt_test $__autoenv_below_test $__autoenv_above_test -z x
@@ -167,13 +172,12 @@ end
 function __autoenv_define_on_prompt --argument-names kind
     set -g __autoenv_on_prompt_for $kind
     if builtin test $kind = long
-        # Same directory, env and VIRTUAL_ENV_DISABLE_PROMPT, no chain
+        # Nothing to do by the prompt's test (__autoenv_compile), no chain
         # waiting to be handed over, and the server's token for $PWD at hand
         # and standing, tested in place as __autoenv_serve_quiet does.
         function __autoenv_on_prompt --on-event fish_prompt
-            if builtin test "$__autoenv_token_dir" = "$PWD" -a "$PWD" = "$__autoenv_pwd" -a x"$VIRTUAL_ENV" = x"$__autoenv_venv" \
-                    -a "$__autoenv_ready" = 1 -a x"$VIRTUAL_ENV_DISABLE_PROMPT" = x"$__autoenv_prompt_seen" \
-                    -a -z "$__autoenv_watch_pending" -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat
+            if builtin test ! \( $__autoenv_prompt_test \) -a "$__autoenv_token_dir" = "$PWD" -a -z "$__autoenv_watch_pending" \
+                    -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat
                 builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
                 and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
                 and return
@@ -181,20 +185,19 @@ function __autoenv_define_on_prompt --argument-names kind
             __autoenv_prompt_work
         end
     else
-        # Same directory, env and VIRTUAL_ENV_DISABLE_PROMPT, and the
-        # prompt's test (__autoenv_compile) finds nothing newer than the
+        # The prompt's test (__autoenv_compile) finds nothing newer than the
         # stamp.  (An existing directory is newer than a missing stamp; the
-        # paths are absolute, so none reads as an operator.)  Values you set
-        # go in behind an x: `test` would read one such as `!` as an operator.
+        # paths are absolute, so none reads as an operator.)
         function __autoenv_on_prompt --on-event fish_prompt
-            builtin test "$PWD" != "$__autoenv_pwd" -o x"$VIRTUAL_ENV" != x"$__autoenv_venv" -o "$__autoenv_ready" != 1 \
-                -o x"$VIRTUAL_ENV_DISABLE_PROMPT" != x"$__autoenv_prompt_seen" -o \( $__autoenv_prompt_test \)
+            builtin test $__autoenv_prompt_test
             and __autoenv_prompt_work
         end
     end
 end
 set -g __autoenv_on_prompt_for
 __autoenv_forget
+# Nothing answered yet.
+set -g __autoenv_prompt_test -n x
 
 # After an answer: the directory it hangs on as a regex, for the check at
 # each cd (a command substitution, which costs fish more than a dozen
@@ -651,7 +654,16 @@ end
 # changes made in place (autoenv disable).  fish keeps $status around event
 # handlers.  Defining a function again replaces its handlers: init twice hooks once.
 function __autoenv_on_pwd --on-variable PWD
+    # Until the answer is found to hold here (see __autoenv_compile).
+    set -g __autoenv_prompt_test -n x
     __autoenv_update
+end
+
+# An env activated or left by hand, or VIRTUAL_ENV_DISABLE_PROMPT changed:
+# the prompt looks again (see __autoenv_compile).  Also run when an answer
+# sets VIRTUAL_ENV, before it compiles.
+function __autoenv_on_state --on-variable VIRTUAL_ENV --on-variable VIRTUAL_ENV_DISABLE_PROMPT
+    set -g __autoenv_prompt_test -n x
 end
 
 # A prompt whose common case did not hold (see __autoenv_define_on_prompt).
@@ -665,15 +677,20 @@ function __autoenv_prompt_work
                 -o -z "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 1 \)
             __autoenv_prompt_set $__autoenv_prompt_raw
         end
-        return
+    else
+        __autoenv_changed; and __autoenv_update
+        # A chain to hand the server, now that this prompt has done its check
+        # (a cd, which does its own, comes here by the other branch).  One for
+        # a directory left since (two cds on one line) is dropped: the common
+        # case waits for none.
+        if builtin test -n "$__autoenv_watch_pending"
+            builtin test "$__autoenv_watch_pending" = "$PWD"; and __autoenv_serve_watch
+            set -g __autoenv_watch_pending
+        end
     end
-    __autoenv_changed; and __autoenv_update
-    # A chain to hand the server, now that this prompt has done its check (a
-    # cd, which does its own, comes here by the other branch).  One for a
-    # directory left since (two cds on one line) is dropped: the common case
-    # waits for none.
-    if builtin test -n "$__autoenv_watch_pending"
-        builtin test "$__autoenv_watch_pending" = "$PWD"; and __autoenv_serve_watch
-        set -g __autoenv_watch_pending
-    end
+    # The answer holds for things as they are now: the prompt's test again,
+    # if a change (__autoenv_on_state) took it away and no answer since
+    # brought it back.
+    builtin test "$__autoenv_prompt_test" = "-n x"; and __autoenv_compile
+    return 0
 end

@@ -282,6 +282,30 @@ def test_virtual_env_disable_prompt_honoured(fish, proj):
     assert not fish.run("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1").endswith("(proj) ")
 
 
+def test_a_state_change_is_seen_once_and_the_prompt_is_quick_again(fish, proj, tmp_path):
+    """The prompt compares neither $PWD nor VIRTUAL_ENV nor
+    VIRTUAL_ENV_DISABLE_PROMPT: setting any of them takes the prompt's test
+    away until a prompt has looked, and that prompt brings it back."""
+    fish.cd(proj)
+    armed = 'string join " " -- $__autoenv_prompt_test'
+    quick = fish.run(armed).splitlines()[0]
+    assert quick.endswith("-z x") and "-nt" in quick
+    other = make_venv(str(tmp_path / "envs" / "other"))
+    for change, check in (("set -gx VIRTUAL_ENV $VIRTUAL_ENV", lambda: assert_active(fish.state(), proj)),
+                          ("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1", None),
+                          ("set -e VIRTUAL_ENV_DISABLE_PROMPT", None),
+                          ("source %s" % quote_for("fish", os.path.join(other, "bin", "activate.fish")), None),
+                          ("deactivate", lambda: assert_active(fish.state(), proj))):
+        # In one line: the change, then what the prompt will test.
+        assert fish.run("%s; %s" % (change, armed)).splitlines()[0] == "-n x", change
+        # The prompt after it looked, and made its test quick again.
+        assert fish.run(armed).splitlines()[0] == quick, change
+        if check:
+            check()
+    assert not fish.run("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1").endswith("(proj) ")
+    assert fish.run("set -e VIRTUAL_ENV_DISABLE_PROMPT").endswith("(proj) ")
+
+
 @pytest.mark.parametrize("value", ["!", "-n", "(", "="])
 def test_values_that_look_like_test_operators_are_data(fish, proj, value):
     """The prompt compares VIRTUAL_ENV_DISABLE_PROMPT and AUTOENV_SERVE with
