@@ -8,8 +8,11 @@ reads the shell's own CPU time (/proc/PID/schedstat, nanoseconds) before and
 after a block of round trips instead, for a bare shell, the snippet as
 `autoenv init` prints it, and the snippet rendered from each templates
 directory given (a `shells/` copy, e.g. from `git archive REV shells`).
-Blocks alternate between the shells; the first is a warm-up.  Prints the
-median CPU and wall time per round trip, and the spread of the blocks.
+Blocks alternate between the shells, each shell's round trips in a run of
+their own (warm caches), or with --interleave one round trip of each shell
+in turn as benchmarks/run.py does (each finds the caches the others left);
+the first block is a warm-up.  Prints the median CPU and wall time per round
+trip, and the spread of the blocks.
 Linux only.  The case names are benchmarks/run.py's.
 """
 
@@ -42,6 +45,9 @@ def main(argv=None):
     parser.add_argument("templates", nargs="*", help="templates directories to compare")
     parser.add_argument("--runs", type=int, default=2000, help="round trips per shell (default %(default)s)")
     parser.add_argument("--blocks", type=int, default=10)
+    parser.add_argument("--interleave", action="store_true",
+                        help="a round trip of each shell in turn, as benchmarks/run.py does: each runs with"
+                             " the caches the others left (cold), not after its own (warm)")
     args = parser.parse_intermixed_args(argv)
     case = {each.name: each for each in run.CASES}[args.case]
     python = os.path.realpath(autoenv_init.helper_python())
@@ -68,14 +74,24 @@ def main(argv=None):
         cpu = {variant: [] for variant in variants}
         wall = {variant: [] for variant in variants}
         for block in range(args.blocks + 1):
-            for variant in variants if block % 2 else variants[::-1]:
-                shell = shells[variant]
-                before, took = cpu_ns(shell.pid), 0
+            order = variants if block % 2 else variants[::-1]
+            before, after, took = {}, {}, dict.fromkeys(order, 0)
+            if args.interleave:
+                before = {variant: cpu_ns(shells[variant].pid) for variant in order}
                 for i in range(per_block):
-                    took += shell.roundtrip(lines[i % len(lines)])
-                if block:
-                    cpu[variant].append((cpu_ns(shell.pid) - before) / per_block / 1000)
-                    wall[variant].append(took / per_block / 1000)
+                    for variant in order:
+                        took[variant] += shells[variant].roundtrip(lines[i % len(lines)])
+                after = {variant: cpu_ns(shells[variant].pid) for variant in order}
+            else:
+                for variant in order:
+                    before[variant] = cpu_ns(shells[variant].pid)
+                    for i in range(per_block):
+                        took[variant] += shells[variant].roundtrip(lines[i % len(lines)])
+                    after[variant] = cpu_ns(shells[variant].pid)
+            if block:  # the first is a warm-up
+                for variant in order:
+                    cpu[variant].append((after[variant] - before[variant]) / per_block / 1000)
+                    wall[variant].append(took[variant] / per_block / 1000)
         print("%s, %s: us per round trip, median of %d blocks of %d" % (args.kind, case.label, args.blocks, per_block))
         for variant in variants:
             print("  %-44s CPU %7.1f (spread %5.1f)   wall %7.1f" % (
