@@ -218,12 +218,13 @@ def stamp_mtime(path):
         return None
 
 
-def measure(shells, lines_for, runs, warmup, stamps):
+def measure(shells, lines_for, runs, warmup, stamps, start=0):
     """Round trips for each shell, interleaved.
 
     Returns ({variant: [ns, ...]}, {variant: helper runs}).  A helper run is
     seen as a new mtime of that shell's stamp file (``stamps``: variant -> path),
-    which every run of the helper rewrites.
+    which every run of the helper rewrites.  The lines are taken in turn from
+    index ``start`` (a later pass goes on where the one before stopped).
     """
     samples = {variant: [] for variant in shells}
     helper_runs = {variant: 0 for variant in stamps}
@@ -235,7 +236,7 @@ def measure(shells, lines_for, runs, warmup, stamps):
         for variant in rotated:
             lines = lines_for[variant]
             before = stamp_mtime(stamps[variant]) if variant in stamps else None
-            took = shells[variant].roundtrip(lines[i % len(lines)])
+            took = shells[variant].roundtrip(lines[(start + i) % len(lines)])
             if i >= warmup:
                 samples[variant].append(took)
                 if variant in stamps and stamp_mtime(stamps[variant]) != before:
@@ -398,19 +399,34 @@ def bench_shell(kind, args, trees, environ, work, python, helper):
                 shell.run(line)
             shells[variant] = shell
         sanity(kind, shells, trees)
+        # Each case in a few passes over all cases, so that a spell of load on
+        # the machine (this is often a VM) falls on several cases a little
+        # rather than on one case whole.
+        collected = {case.name: {variant: [] for variant in variants} for case in CASES}
+        helper_runs_of = dict.fromkeys(collected, 0)
+        taken = dict.fromkeys(collected, 0)
+        for _ in range(args.passes):
+            for case in CASES:
+                runs = max(5, args.runs // 4) if case.budget == "switch" else args.runs
+                runs = max(1, -(-runs // args.passes))
+                warmup = max(2, runs // 10)
+                for variant, shell in shells.items():
+                    tree = trees.get(variant, trees["autoenv"])
+                    shell.run("cd " + quote(kind, case.start(tree)))
+                lines_for = {v: case.lines(kind, trees.get(v, trees["autoenv"])) for v in shells}
+                stamps = {v: autoenv_hook.stamp_path(environ, shells[v].pid)
+                          for v in ("autoenv", "candidate", "process") if v in shells}
+                samples, helper_runs = measure(shells, lines_for, runs, warmup, stamps, start=taken[case.name])
+                taken[case.name] += warmup + runs
+                helper_runs_of[case.name] += helper_runs.get("autoenv", 0)
+                for variant in variants:
+                    collected[case.name][variant] += samples[variant]
         results = {}
         for case in CASES:
-            switch = case.budget == "switch"
-            runs = max(5, args.runs // 4) if switch else args.runs
-            for variant, shell in shells.items():
-                tree = trees.get(variant, trees["autoenv"])
-                shell.run("cd " + quote(kind, case.start(tree)))
-            lines_for = {v: case.lines(kind, trees.get(v, trees["autoenv"])) for v in shells}
-            stamps = {v: autoenv_hook.stamp_path(environ, shells[v].pid) for v in ("autoenv", "candidate", "process")
-                      if v in shells}
-            samples, helper_runs = measure(shells, lines_for, runs, warmup=max(3, runs // 10), stamps=stamps)
+            samples = collected[case.name]
             bare = median_ms(samples["bare"])
-            results[case.name] = {"bare": bare, "helper_runs": helper_runs.get("autoenv", 0), "runs": runs}
+            results[case.name] = {"bare": bare, "helper_runs": helper_runs_of[case.name],
+                                  "runs": len(samples["bare"])}
             for variant in variants[1:]:
                 results[case.name][variant] = median_ms(samples[variant]) - bare
             print("  %s %-12s %s" % (kind, case.name, "  ".join(
@@ -522,6 +538,8 @@ def main(argv=None):
     parser.add_argument("--dir", default=quiet_dir(),
                         help="where the project trees go (default %(default)s).  Every directory above"
                              " them is on the path: one that changes (a busy /tmp) reruns the helper")
+    parser.add_argument("--passes", type=int, default=3,
+                        help="passes over all cases, each taking its share of the runs (default %(default)s)")
     parser.add_argument("--cases", metavar="NAMES",
                         help="only these cases, comma-separated (of: %s)" % ", ".join(c.name for c in CASES))
     parser.add_argument("--candidate", metavar="DIR",
@@ -529,6 +547,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.runs is None:
         args.runs = 40 if args.quick else 150
+    if args.passes < 1:
+        parser.error("--passes must be 1 or more")
+    per_pass = -(-args.runs // args.passes)
+    if args.passes * (per_pass + max(2, per_pass // 10)) > FRESH_DIRS:
+        parser.error("--runs %d needs more than the %d directories not visited before" % (args.runs, FRESH_DIRS))
     if args.cases:
         wanted = args.cases.split(",")
         unknown = set(wanted) - {c.name for c in CASES}
@@ -572,8 +595,8 @@ def main(argv=None):
               % (real_python, args.dir, runtime))
         print("direnv: %s  " % (subprocess.run([direnv, "version"], capture_output=True, text=True).stdout.strip()
                                 if direnv else "not measured" if args.no_direnv else "not installed"))
-        print("Runs per case: %d (switches: %d); median of round trips minus the bare shell's median."
-              % (args.runs, max(5, args.runs // 4)))
+        print("Runs per case: %d (switches: %d), in %d passes over all cases; median of round trips minus"
+              " the bare shell's median." % (args.runs, max(5, args.runs // 4), args.passes))
         print("Load average at the start: %.2f %.2f %.2f (other work on the machine adds noise)  "
               % os.getloadavg())
         if skipped:
