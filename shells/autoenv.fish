@@ -547,21 +547,26 @@ end
 
 # Called from the server's answer: it left token SERIAL for $PWD's chain.
 function __autoenv_serve_token --argument-names serial
-    if builtin test "$__autoenv_base_for" = "$PWD" -a "$__autoenv_base_fresh" = 1
-        # A directory just walked into: not in the lists.
-        set -g __autoenv_base_fresh 0
-        set -g -a __autoenv_token_dirs $PWD
-        set -g -a __autoenv_token_serials $serial
-    else if builtin contains -- $PWD $__autoenv_token_dirs
-        set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
-        set -g __autoenv_token_serials[$index] $serial
-    else
-        set -g -a __autoenv_token_dirs $PWD
-        set -g -a __autoenv_token_serials $serial
-    end
     set -g __autoenv_token_dir $PWD
     set -g __autoenv_token $serial
     builtin test "$__autoenv_token_before_dir" != "$PWD"; or set -g __autoenv_token_before_dir
+    if builtin test "$__autoenv_base_for" = "$PWD" -a "$__autoenv_base_fresh" = 1
+        # A directory just walked into: not in the lists.
+        set -g __autoenv_base_fresh 0
+    else if builtin contains -- $PWD $__autoenv_token_dirs
+        set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
+        set -g __autoenv_token_serials[$index] $serial
+        return
+    end
+    # The lists stay short: `contains` reads them whole, and adding to a list
+    # copies it.  The older half goes when they are full (those directories
+    # ask again, or hand their chain over again).
+    if set -q __autoenv_token_dirs[64]
+        set -e __autoenv_token_dirs[1..32]
+        set -e __autoenv_token_serials[1..32]
+    end
+    set -g -a __autoenv_token_dirs $PWD
+    set -g -a __autoenv_token_serials $serial
 end
 
 # Asks the server for the answer for $PWD and applies it: 0, or 1 when a helper

@@ -105,6 +105,23 @@ def test_fish_serials_are_unique_and_rising_across_stocks_and_inits(tmp_path):
     assert serials[300] > 9999
 
 
+def test_fish_token_lists_stay_short_and_keep_the_newest(tmp_path):
+    """The directories the server left tokens for: at most 64 (fish copies a
+    list to add to it), the older half dropped, the newest always there."""
+    for index in range(100):
+        (tmp_path / ("d%03d" % index)).mkdir()
+    init = quote_for("fish", AUTOENV) + " init fish | source"
+    script = ("%s; function __autoenv_update; end; "
+              "for i in (seq 0 99); cd d(string pad -c 0 -w 3 $i); __autoenv_serve_token $i; cd ..; end; "
+              "count $__autoenv_token_dirs; count $__autoenv_token_serials; "
+              "echo $__autoenv_token_dirs[-1] $__autoenv_token_serials[-1] $__autoenv_token_serials[1]" % init)
+    result = fish(script, tmp_path, env=dict(os.environ, PATH=BASE, XDG_RUNTIME_DIR=str(tmp_path)))
+    assert result.stderr == b""
+    dirs, serials, last = result.stdout.decode().splitlines()
+    assert int(dirs) == int(serials) <= 64
+    assert last == "%s 99 %d" % (tmp_path / "d099", 100 - int(serials))
+
+
 # Stand-in for the snippet's prompt function: records what the helper asked for.
 FISH_PRELUDE = "function __autoenv_prompt_set; set -g __prompt $argv; end; "
 FISH_SHOW = ("; printf '%s\\0' \"$__prompt\" \"$__autoenv_key\" (count $__autoenv_above); "
