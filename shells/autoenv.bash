@@ -293,6 +293,7 @@ __autoenv_hook() {
 # directory, same env, no chain waiting to be handed over, and the prompt
 # prefix built for the shell options as they are.
 __autoenv_same='$PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" && -z $__autoenv_watch_pending && $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}"'
+# The kind of chain __autoenv_hook was last defined for: near, deep or none.
 __autoenv_hook_kind=
 
 # __autoenv_changed for a long chain the server has no token for yet.  A

@@ -264,9 +264,10 @@ __autoenv_compile() {
 # directory, same env, no chain waiting to be handed over, the prompt options
 # as the prefix was built for (when there is one), and no change: the paths'
 # test, or deep in a tree the server's token, tested in place as
-# __autoenv_serve_vouches does.  Anything else goes to __autoenv_hook.
-# Called when the paths or the prefix change; for a deep chain, whose
-# functions name no path, only when what they were defined for changed.
+# __autoenv_serve_vouches does.  Anything else goes to __autoenv_hook (whose
+# status, the failed test's, is no failure: err_exit stays quiet).  Called
+# when the paths or the prefix change; for a deep chain, whose functions name
+# no path, only when what they were defined for changed.
 __autoenv_define_check() {
   emulate -L zsh
   local same='$PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" && -z $__autoenv_watch_pending'
@@ -292,21 +293,21 @@ __autoenv_define_check() {
   [[ $same && -n \${__autoenv_tokens[\$PWD]-} && \${AUTOENV_SERVE-} != 0 && -e /proc/\$__autoenv_serve_pid/stat ]] &&
     state=\$(<\"/proc/\$__autoenv_serve_pid/stat\") &&
     [[ \$state == \"\$__autoenv_serve_pid (autoenv-serve) S \"* && -e \$__autoenv_serve_tokens/\${__autoenv_tokens[\$PWD]} ]] ||
-    __autoenv_hook
+    __autoenv_hook || :
   return \$ret
 }" ;;
     ('')
       __autoenv_changed() { return 1; }
       eval "__autoenv_precmd() {
   local ret=\$?
-  [[ $same ]] || __autoenv_hook
+  [[ $same ]] || __autoenv_hook || :
   return \$ret
 }" ;;
     (*)
       eval "__autoenv_changed() { [[ $__autoenv_chain_test ]]; }
 __autoenv_precmd() {
   local ret=\$?
-  [[ $same && ! ( $__autoenv_chain_test ) ]] || __autoenv_hook
+  [[ $same && ! ( $__autoenv_chain_test ) ]] || __autoenv_hook || :
   return \$ret
 }" ;;
   esac

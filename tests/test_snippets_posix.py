@@ -215,8 +215,9 @@ def test_zsh_survives_user_options(snippet, tree, tmp_path, options):
     require_shell("zsh")
     out_file = tmp_path / "seen"
     body = (ZSH_STRICT_OPTIONS + "setopt %s\n" % options
-            + 'source "$1"\n__autoenv_hook\ncd "$2"\nprintf "%s|" "${VIRTUAL_ENV-}" > "$3"\n'
-              'cd "$4"\nprintf "%s|%s" "${VIRTUAL_ENV-}" "$PATH" >> "$3"\n')
+            + 'source "$1"\n__autoenv_hook\n__autoenv_precmd\ncd "$2"\n__autoenv_precmd\n__autoenv_precmd\n'
+              'printf "%s|" "${VIRTUAL_ENV-}" > "$3"\n'
+              'cd "$4"\n__autoenv_precmd\n__autoenv_precmd\nprintf "%s|%s" "${VIRTUAL_ENV-}" "$PATH" >> "$3"\n')
     result = subprocess.run(STRICT["zsh"] + [body, "sh", snippet("zsh"), tree["hostile"], str(out_file),
                                              tree["plain"]],
                             cwd=str(tmp_path), env=environ(tmp_path), capture_output=True)
