@@ -250,17 +250,26 @@ __autoenv_serve_ask() {
 # to __autoenv_prompt_work.  Deep in a tree that test is the server's token,
 # tested as __autoenv_serve_vouches does; that hook names no path, and is
 # defined again only when the kind of chain changes.
-# shellcheck disable=SC2015 # A && B || C: the work is for when A or B fails
+# (Kept small, and each kind in a function of its own: bash copies a
+# function's body at each call, and this one runs at each cd.)
 __autoenv_compile() {
-  local count=$(( ${#__autoenv_below[@]} + ${#__autoenv_above[@]} )) code
-  if (( count >= __autoenv_sync_from )); then
-    [[ $__autoenv_hook_kind == deep ]] && \builtin return 0
-    __autoenv_hook_kind=deep
-    __autoenv_changed() {
-      __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}" && \builtin return 1
-      __autoenv_changed_ask
-    }
-    \builtin eval "__autoenv_hook() {
+  if (( ${#__autoenv_below[@]} + ${#__autoenv_above[@]} >= __autoenv_sync_from )); then
+    [[ $__autoenv_hook_kind == deep ]] || __autoenv_compile_deep
+  elif (( ${#__autoenv_below[@]} + ${#__autoenv_above[@]} )); then
+    __autoenv_compile_near
+  else
+    [[ $__autoenv_hook_kind == none ]] || __autoenv_compile_none
+  fi
+}
+
+# shellcheck disable=SC2015 # A && B || C: the work is for when A or B fails
+__autoenv_compile_deep() {
+  __autoenv_hook_kind=deep
+  __autoenv_changed() {
+    __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}" && \builtin return 1
+    __autoenv_changed_ask
+  }
+  \builtin eval "__autoenv_hook() {
   local ret=\$? state
   [[ $__autoenv_same && -n \${__autoenv_tokens[\$PWD]-} && \${AUTOENV_SERVE-} != 0 && -e /proc/\$__autoenv_serve_pid/stat ]] &&
     state=\$(< \"/proc/\$__autoenv_serve_pid/stat\") &&
@@ -268,25 +277,28 @@ __autoenv_compile() {
     __autoenv_prompt_work
   \\builtin return \"\$ret\"
 }"
-  elif (( count )); then
-    __autoenv_hook_kind=near
-    \builtin printf -v code ' || %q -nt $__autoenv_stamp' "${__autoenv_below[@]}" "${__autoenv_above[@]}"
-    \builtin eval "__autoenv_changed() { [[ ${code# || } ]]; }
+}
+
+__autoenv_compile_near() {
+  local code
+  __autoenv_hook_kind=near
+  \builtin printf -v code ' || %q -nt $__autoenv_stamp' "${__autoenv_below[@]}" "${__autoenv_above[@]}"
+  \builtin eval "__autoenv_changed() { [[ ${code# || } ]]; }
 __autoenv_hook() {
   local ret=\$?
   [[ $__autoenv_same && ! ( ${code# || } ) ]] || __autoenv_prompt_work
   \\builtin return \"\$ret\"
 }"
-  else
-    [[ $__autoenv_hook_kind == none ]] && \builtin return 0
-    __autoenv_hook_kind=none
-    __autoenv_changed() { \builtin return 1; }
-    \builtin eval "__autoenv_hook() {
+}
+
+__autoenv_compile_none() {
+  __autoenv_hook_kind=none
+  __autoenv_changed() { \builtin return 1; }
+  \builtin eval "__autoenv_hook() {
   local ret=\$?
   [[ $__autoenv_same ]] || __autoenv_prompt_work
   \\builtin return \"\$ret\"
 }"
-  fi
 }
 
 # The prompt's common case as [[ ]] text (see __autoenv_compile): same
