@@ -497,11 +497,6 @@ function __autoenv_serve_quiet
     and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
 end
 
-# Whether token SERIAL still stands, as __autoenv_serve_quiet checks $PWD's.
-function __autoenv_serve_vouches --argument-names serial
-    builtin test -n "$serial"; and __autoenv_serve_asleep $serial
-end
-
 # Asks the server to watch every path checked for $PWD (its chain and
 # __autoenv_extra) and leave a token while none changed since the stamp
 # (autoenv/watch.py); waits for nothing.  Only a server asleep is asked: one
@@ -530,8 +525,13 @@ function __autoenv_changed
         case short
             builtin test $__autoenv_below_test $__autoenv_above_test -z x
         case long
-            __autoenv_serve_quiet; and return 1
-            if builtin test "$__autoenv_base_for" = "$PWD"; and __autoenv_serve_vouches "$__autoenv_base_serial"
+            # A directory just walked into has no token of its own: no call
+            # to look for one (__autoenv_serve_quiet would say no at once).
+            if not builtin test "$__autoenv_token_dir" != "$PWD" -a "$__autoenv_base_for" = "$PWD" -a "$__autoenv_base_fresh" = 1
+                __autoenv_serve_quiet; and return 1
+            end
+            if builtin test "$__autoenv_base_for" = "$PWD" -a -n "$__autoenv_base_serial"
+                and __autoenv_serve_asleep $__autoenv_base_serial
                 builtin test $__autoenv_base_news -z x; and return 0
                 set -g __autoenv_watch_vouched $PWD
             else
