@@ -133,7 +133,8 @@ end
 # has work to do):
 # - short: the arguments of one `test` that is true when a path changed;
 # - long (SYNC_FROM paths or more below the key, or from it up; counting
-#   both would copy them, which costs fish more), where a server can be: its
+#   both would copy them, which costs fish more), where a server can be
+#   (and AUTOENV_SERVE is not 0): its
 #   word, so the prompt's test is plain false and the prompt looks for the
 #   server's token (and its checks need not hide the error of a fish without
 #   `test -ef`);
@@ -146,7 +147,7 @@ function __autoenv_compile
     if builtin test "$__autoenv_can_compare" != 1
         set -g __autoenv_check always
         set -g __autoenv_prompt_test -n x
-    else if builtin test $__autoenv_can_serve = 1; and begin
+    else if builtin test $__autoenv_can_serve = 1 -a x"$AUTOENV_SERVE" != x0; and begin
             set -q __autoenv_below_test[$__autoenv_sync_words]; or set -q __autoenv_above_test[$__autoenv_sync_words]
         end
         set -g __autoenv_check long
@@ -172,12 +173,12 @@ end
 function __autoenv_define_on_prompt --argument-names kind
     set -g __autoenv_on_prompt_for $kind
     if builtin test $kind = long
-        # Nothing to do by the prompt's test (__autoenv_compile), no chain
-        # waiting to be handed over, and the server's token for $PWD at hand
-        # and standing, tested in place as __autoenv_serve_quiet does.
+        # Nothing to do by the prompt's test (__autoenv_compile; a chain
+        # waiting to be handed over makes it true too), and the server's
+        # token for $PWD at hand and standing, tested in place as
+        # __autoenv_serve_quiet does.
         function __autoenv_on_prompt --on-event fish_prompt
-            if builtin test ! \( $__autoenv_prompt_test \) -a "$__autoenv_token_dir" = "$PWD" -a -z "$__autoenv_watch_pending" \
-                    -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat
+            if builtin test ! \( $__autoenv_prompt_test \) -a "$__autoenv_token_dir" = "$PWD" -a -e /proc/$__autoenv_serve_pid/stat
                 builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
                 and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
                 and return
@@ -538,7 +539,10 @@ function __autoenv_changed
                 builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 0
                 set -g __autoenv_watch_vouched
             end
-            builtin test "$__autoenv_token_dir" = "$PWD"; or set -g __autoenv_watch_pending $PWD
+            if builtin test "$__autoenv_token_dir" != "$PWD"
+                set -g __autoenv_watch_pending $PWD
+                set -g __autoenv_prompt_test -n x
+            end
             return 1
         case '*'
             return 0
@@ -664,10 +668,10 @@ function __autoenv_on_pwd --on-variable PWD
     __autoenv_update
 end
 
-# An env activated or left by hand, or VIRTUAL_ENV_DISABLE_PROMPT changed:
-# the prompt looks again (see __autoenv_compile).  Also run when an answer
-# sets VIRTUAL_ENV, before it compiles.
-function __autoenv_on_state --on-variable VIRTUAL_ENV --on-variable VIRTUAL_ENV_DISABLE_PROMPT
+# An env activated or left by hand, VIRTUAL_ENV_DISABLE_PROMPT or
+# AUTOENV_SERVE changed: the prompt looks again (see __autoenv_compile).
+# Also run when an answer sets VIRTUAL_ENV, before it compiles.
+function __autoenv_on_state --on-variable VIRTUAL_ENV --on-variable VIRTUAL_ENV_DISABLE_PROMPT --on-variable AUTOENV_SERVE
     set -g __autoenv_prompt_test -n x
 end
 

@@ -284,8 +284,9 @@ def test_virtual_env_disable_prompt_honoured(fish, proj):
 
 def test_a_state_change_is_seen_once_and_the_prompt_is_quick_again(fish, proj, tmp_path):
     """The prompt compares neither $PWD nor VIRTUAL_ENV nor
-    VIRTUAL_ENV_DISABLE_PROMPT: setting any of them takes the prompt's test
-    away until a prompt has looked, and that prompt brings it back."""
+    VIRTUAL_ENV_DISABLE_PROMPT nor AUTOENV_SERVE: setting any of them takes
+    the prompt's test away until a prompt has looked, and that prompt brings
+    it back."""
     fish.cd(proj)
     armed = 'string join " " -- $__autoenv_prompt_test'
     quick = fish.run(armed).splitlines()[0]
@@ -294,6 +295,8 @@ def test_a_state_change_is_seen_once_and_the_prompt_is_quick_again(fish, proj, t
     for change, check in (("set -gx VIRTUAL_ENV $VIRTUAL_ENV", lambda: assert_active(fish.state(), proj)),
                           ("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1", None),
                           ("set -e VIRTUAL_ENV_DISABLE_PROMPT", None),
+                          ("set -gx AUTOENV_SERVE 0", None),
+                          ("set -e AUTOENV_SERVE", None),
                           ("source %s" % quote_for("fish", os.path.join(other, "bin", "activate.fish")), None),
                           ("deactivate", lambda: assert_active(fish.state(), proj))):
         # In one line: the change, then what the prompt will test.
