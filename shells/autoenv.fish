@@ -663,8 +663,11 @@ end
 # changes made in place (autoenv disable).  fish keeps $status around event
 # handlers.  Defining a function again replaces its handlers: init twice hooks once.
 function __autoenv_on_pwd --on-variable PWD
-    # Until the answer is found to hold here (see __autoenv_compile).
+    # Until the answer is found to hold here (see __autoenv_compile).  A
+    # chain left to hand over was the directory before's (two cds on one
+    # line): the walk here leaves its own, if any.
     set -g __autoenv_prompt_test -n x
+    set -g __autoenv_watch_pending
     __autoenv_update
 end
 

@@ -121,6 +121,35 @@ def test_new_directories_go_on_the_token_they_came_from(kind, home, deep_project
             assert vouched(shell), "no token for %s" % path
 
 
+@pytest.mark.parametrize("then", ["another new directory", "back where it was"])
+@pytest.mark.parametrize("kind", SHELLS)
+def test_two_cds_on_one_line_leave_nothing_pending(kind, home, deep_project, then):
+    """The first cd, into a new directory, leaves its chain to hand over at
+    the prompt; the second, on the same line, moves on: into another new
+    directory (whose chain the prompt hands over) or back into one holding a
+    token (nothing to hand over).  Either way the prompt leaves nothing
+    pending, and the prompts after it find their token without asking."""
+    levels, proj, env = deep_project
+    start = os.path.join(proj, "src", "a")
+    first, other = (os.path.join(start, name) for name in ("first", "other"))
+    for path in (first, other):
+        os.makedirs(path)
+    time.sleep(0.1)  # older than the stamp the shell is about to write
+    second = other if then == "another new directory" else start
+    joiner = "; and " if kind == "fish" else " && "
+    with deep_shell(kind, home, start) as shell:
+        assert vouched(shell)
+        shell.run("cd %s%scd %s" % (quote_for(kind, first), joiner, quote_for(kind, second)))
+        assert echo(shell, '"$PWD"') == second
+        assert active_env(shell) == env
+        assert echo(shell, '"$__autoenv_watch_pending"') == ""
+        assert vouched(shell), "no token where the shell ended up"
+        before = shell.requests_sent()
+        for _ in range(4):
+            shell.run("true")
+        assert shell.requests_sent() - before <= 1, "the prompts after it kept asking"
+
+
 @pytest.mark.parametrize("kind", SHELLS)
 def test_a_marker_made_right_after_a_cd_into_a_new_directory_counts(kind, home, deep_project):
     """Going on the token of the directory before: a marker in the new
