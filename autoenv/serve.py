@@ -399,9 +399,8 @@ class Checker:
     BUSY = ".busy"
 
     def __init__(self, channel):
-        self.idle_dir = tokens_dir(channel)
+        self.idle_dir = tokens_dir(channel)  # made with the channel (start)
         self.dir = self.idle_dir
-        os.makedirs(self.dir, 0o700, exist_ok=True)
         self.tokens = []  # serials with a token file, oldest first
         self.watcher = None
         self.unavailable = False

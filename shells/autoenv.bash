@@ -181,7 +181,7 @@ __autoenv_serve_sync() {
   \builtin return 2
 }
 
-# Whether token SERIAL still stands: the server vouches, unasked, that
+# Whether the token $serial still stands: the server vouches, unasked, that
 # nothing checked for a directory changed since its clean reply for it.  The
 # server is asleep, so it has handled every event queued so far (the kernel
 # queues one within the call that makes the change), and then its token is
@@ -192,13 +192,17 @@ __autoenv_serve_sync() {
 # the name is serve.PROCESS_NAME); elsewhere the server is asked.  Its state
 # is read only once /proc has the process, so with no redirection of stderr,
 # which costs bash a dozen system calls more: $(<file) reads without a
-# process.  __autoenv_hook writes this test out for a deep prompt.
-__autoenv_serve_vouches() {
-  local state
-  [[ -n $1 && ${AUTOENV_SERVE-} != 0 && -e /proc/$__autoenv_serve_pid/stat ]] || \builtin return 1
-  state=$(< "/proc/$__autoenv_serve_pid/stat") &&
-    [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && -e $__autoenv_serve_tokens/$1 ]]
-}
+# process.  Kept as text: __autoenv_serve_vouches runs it, and a deep
+# prompt's hook writes it out (a call costs about as much as the test).
+__autoenv_vouch_test='[[ -n $serial && ${AUTOENV_SERVE-} != 0 && -e /proc/$__autoenv_serve_pid/stat ]] &&
+    state=$(< "/proc/$__autoenv_serve_pid/stat") &&
+    [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && -e $__autoenv_serve_tokens/$serial ]]'
+
+# Whether token SERIAL still stands (see __autoenv_vouch_test).
+\builtin eval "__autoenv_serve_vouches() {
+  local serial=\$1 state
+  $__autoenv_vouch_test
+}"
 
 # Hands the server $PWD's chain to watch and leave a token for, waiting for
 # no reply (`:watch`).  Only a server just seen asleep is sent one: a stopped
@@ -247,8 +251,8 @@ __autoenv_serve_ask() {
 # Defines with it __autoenv_hook, run at every prompt: its common case in
 # one [[ ]] (__autoenv_same) with the same test written in, and no call
 # (a call costs a cold prompt about as much as the rest); anything else goes
-# to __autoenv_prompt_work.  Deep in a tree that test is the server's token,
-# tested as __autoenv_serve_vouches does; that hook names no path, and is
+# to __autoenv_prompt_work.  Deep in a tree that test is the server's token
+# (__autoenv_vouch_test); that hook names no path, and is
 # defined again only when the kind of chain changes.
 # (Kept small, and each kind in a function of its own: bash copies a
 # function's body at each call, and this one runs at each cd.)
@@ -270,10 +274,8 @@ __autoenv_compile_deep() {
     __autoenv_changed_ask
   }
   \builtin eval "__autoenv_hook() {
-  local ret=\$? state
-  [[ $__autoenv_same && -n \${__autoenv_tokens[\$PWD]-} && \${AUTOENV_SERVE-} != 0 && -e /proc/\$__autoenv_serve_pid/stat ]] &&
-    state=\$(< \"/proc/\$__autoenv_serve_pid/stat\") &&
-    [[ \$state == \"\$__autoenv_serve_pid (autoenv-serve) S \"* && -e \$__autoenv_serve_tokens/\${__autoenv_tokens[\$PWD]} ]] ||
+  local ret=\$? serial=\${__autoenv_tokens[\$PWD]-} state
+  [[ $__autoenv_same ]] && $__autoenv_vouch_test ||
     __autoenv_prompt_work
   \\builtin return \"\$ret\"
 }"

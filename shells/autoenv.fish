@@ -176,7 +176,7 @@ function __autoenv_define_on_prompt --argument-names kind
         # Nothing to do by the prompt's test (__autoenv_compile; a chain
         # waiting to be handed over makes it true too), and the server's
         # token for $PWD at hand and standing, tested in place as
-        # __autoenv_serve_quiet does.
+        # __autoenv_serve_asleep does.
         function __autoenv_on_prompt --on-event fish_prompt
             if builtin test ! \( $__autoenv_prompt_test \) -a "$__autoenv_token_dir" = "$PWD" -a -e /proc/$__autoenv_serve_pid/stat
                 builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
@@ -466,36 +466,32 @@ function __autoenv_serve_asleep --argument-names token
 end
 
 # Whether the server vouches, unasked, that nothing checked for $PWD changed
-# since it last found it unchanged: as __autoenv_serve_asleep checks that
-# check's token (written out here, and in __autoenv_on_prompt: it runs at
-# every deep prompt).  The tokens for the last two directories asked about
-# are kept at hand (__autoenv_token_dir and __autoenv_token, _before_dir and
-# _before): looking one up in the lists takes a command substitution, which
-# costs fish more than all the rest.
+# since it last found it unchanged: __autoenv_serve_asleep on that check's
+# token (which __autoenv_on_prompt writes out: it runs at every deep
+# prompt).  The tokens for the last two directories asked about are kept at
+# hand (__autoenv_token_dir and __autoenv_token, _before_dir and _before):
+# looking one up in the lists takes a command substitution, which costs fish
+# more than all the rest.
 function __autoenv_serve_quiet
-    if not builtin test "$__autoenv_token_dir" = "$PWD" -a x"$AUTOENV_SERVE" != x0 \
-            -a -e /proc/$__autoenv_serve_pid/stat
-        # Its token is at hand and the server cannot vouch now, or it has
-        # none (a directory just walked into): no lookup.
-        builtin test "$__autoenv_token_dir" != "$PWD" \
-            -a ! \( "$__autoenv_base_for" = "$PWD" -a "$__autoenv_base_fresh" = 1 \); or return 1
-        set -l dir $__autoenv_token_dir
-        set -l token $__autoenv_token
-        if builtin test "$__autoenv_token_before_dir" = "$PWD"
-            set -g __autoenv_token $__autoenv_token_before
-        else
-            builtin contains -- $PWD $__autoenv_token_dirs; or return 1
-            set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
-            set -g __autoenv_token $__autoenv_token_serials[$index]
-        end
-        set -g __autoenv_token_dir $PWD
-        set -g __autoenv_token_before_dir $dir
-        set -g __autoenv_token_before $token
-        __autoenv_serve_quiet
+    if builtin test "$__autoenv_token_dir" = "$PWD" -a -n "$__autoenv_token"
+        __autoenv_serve_asleep $__autoenv_token
         return
     end
-    builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
-    and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
+    # A directory just walked into has none: no lookup.
+    builtin test "$__autoenv_base_for" != "$PWD" -o "$__autoenv_base_fresh" != 1; or return 1
+    set -l dir $__autoenv_token_dir
+    set -l token $__autoenv_token
+    if builtin test "$__autoenv_token_before_dir" = "$PWD"
+        set -g __autoenv_token $__autoenv_token_before
+    else
+        builtin contains -- $PWD $__autoenv_token_dirs; or return 1
+        set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
+        set -g __autoenv_token $__autoenv_token_serials[$index]
+    end
+    set -g __autoenv_token_dir $PWD
+    set -g __autoenv_token_before_dir $dir
+    set -g __autoenv_token_before $token
+    __autoenv_serve_quiet
 end
 
 # Asks the server to watch every path checked for $PWD (its chain and
@@ -526,11 +522,7 @@ function __autoenv_changed
         case short
             builtin test $__autoenv_below_test $__autoenv_above_test -z x
         case long
-            # A directory just walked into has no token of its own: no call
-            # to look for one (__autoenv_serve_quiet would say no at once).
-            if not builtin test "$__autoenv_token_dir" != "$PWD" -a "$__autoenv_base_for" = "$PWD" -a "$__autoenv_base_fresh" = 1
-                __autoenv_serve_quiet; and return 1
-            end
+            __autoenv_serve_quiet; and return 1
             if builtin test "$__autoenv_base_for" = "$PWD" -a -n "$__autoenv_base_serial"
                 and __autoenv_serve_asleep $__autoenv_base_serial
                 builtin test $__autoenv_base_news -z x; and return 0

@@ -179,7 +179,7 @@ __autoenv_serve_sync() {
   return 2
 }
 
-# Whether token SERIAL still stands: the server vouches, unasked, that
+# Whether the token $serial still stands: the server vouches, unasked, that
 # nothing checked for a directory changed since its clean reply for it.  The
 # server is asleep, so it has handled every event queued so far (the kernel
 # queues one within the call that makes the change), and then its token is
@@ -189,14 +189,18 @@ __autoenv_serve_sync() {
 # the process is the server (see __autoenv_serve_open).  Linux only (/proc;
 # the name is serve.PROCESS_NAME); elsewhere the server is asked.  Its state
 # is read only once /proc has the process, so with no redirection of stderr,
-# which costs zsh a few system calls more.  __autoenv_precmd writes this
-# test out for a deep prompt.
-__autoenv_serve_vouches() {
-  local state
-  [[ -n $1 && ${AUTOENV_SERVE-} != 0 && -e /proc/$__autoenv_serve_pid/stat ]] || return 1
-  state=$(<"/proc/$__autoenv_serve_pid/stat") &&
-    [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && -e $__autoenv_serve_tokens/$1 ]]
-}
+# which costs zsh a few system calls more.  Kept as text:
+# __autoenv_serve_vouches runs it, and a deep prompt's __autoenv_precmd writes
+# it out (a call costs about as much as the test).
+__autoenv_vouch_test='[[ -n $serial && ${AUTOENV_SERVE-} != 0 && -e /proc/$__autoenv_serve_pid/stat ]] &&
+    state=$(<"/proc/$__autoenv_serve_pid/stat") &&
+    [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && -e $__autoenv_serve_tokens/$serial ]]'
+
+# Whether token SERIAL still stands (see __autoenv_vouch_test).
+eval "__autoenv_serve_vouches() {
+  local serial=\$1 state
+  $__autoenv_vouch_test
+}"
 
 # Hands the server $PWD's chain to watch and leave a token for, waiting for
 # no reply (`:watch`).  Only a server just seen asleep is sent one: a stopped
@@ -263,8 +267,8 @@ __autoenv_compile() {
 # `emulate` and no call, nothing in it depending on your options: same
 # directory, same env, no chain waiting to be handed over, the prompt options
 # as the prefix was built for (when there is one), and no change: the paths'
-# test, or deep in a tree the server's token, tested in place as
-# __autoenv_serve_vouches does.  Anything else goes to __autoenv_hook (whose
+# test, or deep in a tree the server's token, tested in place
+# (__autoenv_vouch_test).  Anything else goes to __autoenv_hook (whose
 # status, the failed test's, is no failure: err_exit stays quiet).  Called
 # when the paths or the prefix change; for a deep chain, whose functions name
 # no path, only when what they were defined for changed.
@@ -289,10 +293,8 @@ __autoenv_define_check() {
         __autoenv_changed_ask
       }
       eval "__autoenv_precmd() {
-  local ret=\$? state
-  [[ $same && -n \${__autoenv_tokens[\$PWD]-} && \${AUTOENV_SERVE-} != 0 && -e /proc/\$__autoenv_serve_pid/stat ]] &&
-    state=\$(<\"/proc/\$__autoenv_serve_pid/stat\") &&
-    [[ \$state == \"\$__autoenv_serve_pid (autoenv-serve) S \"* && -e \$__autoenv_serve_tokens/\${__autoenv_tokens[\$PWD]} ]] ||
+  local ret=\$? serial=\${__autoenv_tokens[\$PWD]-} state
+  [[ $same ]] && $__autoenv_vouch_test ||
     __autoenv_hook || :
   return \$ret
 }" ;;

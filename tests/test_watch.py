@@ -216,6 +216,7 @@ def test_what_it_cannot_tell_is_left_to_the_shell(watcher, tree, tmp_path, monke
 def checker(tmp_path):
     channel = tmp_path / ("serve-1-" + "ab12" * 3)
     channel.mkdir()
+    os.mkdir(serve.tokens_dir(str(channel)))
     made = serve.Checker(str(channel))
     yield made, pathlib.Path(serve.tokens_dir(str(channel)))
     if made.watcher:
@@ -296,6 +297,7 @@ def test_a_change_while_busy_is_taken_in_before_the_tokens_are_back(checker, tre
 def test_a_removed_channel_takes_its_tokens_along(tmp_path):
     channel = tmp_path / ("serve-1-" + "cd34" * 3)
     channel.mkdir()
+    os.mkdir(serve.tokens_dir(str(channel)))
     made = serve.Checker(str(channel))
     made.begin()
     open(os.path.join(made.dir, "1"), "w").close()
