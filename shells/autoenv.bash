@@ -20,7 +20,9 @@ __autoenv_sync_from=@SYNC_FROM@
 # __autoenv_base_for, __autoenv_base_serial and __autoenv_base_news: a new
 # directory's chain that a token vouches for but for the directories the walk
 # into it found new (see __autoenv_changed_ask); __autoenv_watch_pending: the
-# directory whose chain the next prompt hands the server to watch.
+# directory whose chain a prompt hands the server to watch, and
+# __autoenv_watch_deferred: the one whose first prompt let it wait (see
+# __autoenv_hand_over).
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's directories are in __autoenv_walked_below_N).
@@ -36,6 +38,7 @@ __autoenv_forget() {
   __autoenv_base_for=
   __autoenv_base_news=()
   __autoenv_watch_pending=
+  __autoenv_watch_deferred=
   __autoenv_clean=()
   __autoenv_walked=()
   __autoenv_compile
@@ -312,10 +315,11 @@ __autoenv_hook_kind=
 
 # __autoenv_changed for a long chain the server has no token for yet.  A
 # directory the shell walked into from one the server vouched for: that
-# token, and the shell's own test of the directories the walk found new; the
-# prompt then hands the server the chain to watch, once, after its own check
-# (a server at work is not asleep, and vouches for nothing until it is: sent
-# at the cd, the prompt right after would wait for it).  Otherwise the
+# token, and the shell's own test of the directories the walk found new; a
+# prompt hands the server the chain to watch, once, after its own check and
+# not before the second prompt there (see __autoenv_hand_over; a server at
+# work is not asleep, and vouches for nothing until it is: sent at the cd,
+# the prompt right after would wait for it).  Otherwise the
 # server's answer (a few hundred microseconds), or when it has none, the
 # shell's own tests.
 __autoenv_changed_ask() {
@@ -413,7 +417,11 @@ __autoenv_walk_into() {
     __autoenv_base_serial=$token
     __autoenv_base_news=("${news[@]}")
   elif [[ $__autoenv_base_for == "$__autoenv_pwd" && ${#__autoenv_base_news[@]} -lt 64 ]]; then
-    __autoenv_base_news+=("${news[@]}")
+    # Of the directories found new before, those still on the way to $PWD.
+    for known in "${__autoenv_base_news[@]}"; do
+      [[ $PWD/ != "${known%/}/"* ]] || news+=("$known")
+    done
+    __autoenv_base_news=("${news[@]}")
   else
     __autoenv_base_serial=
   fi
@@ -543,13 +551,21 @@ __autoenv_prompt_work() {
 
 # A chain to hand the server, now that this prompt has done its check (a cd,
 # which does its own, comes here by the other branch and leaves it to the
-# next prompt).  One for a directory left since (two cds on one line) is
-# dropped: the prompt's common case waits for none.
+# next prompt).  Not at the first prompt in that directory: a walk through
+# directories (cd a, cd b, ...) goes on the token it came from and tests the
+# few directories it found new, at no cost to the server; a second prompt
+# there hands it over.  One for a directory left since (two cds on one line)
+# is dropped: the prompt's common case waits for none.
 __autoenv_hand_over() {
   local pending=$__autoenv_watch_pending
   __autoenv_watch_pending=
   # (Unless the check asked the server after all, and got a token.)
-  if [[ $pending == "$PWD" && -z ${__autoenv_tokens[$PWD]-} ]]; then
+  [[ $pending == "$PWD" && -z ${__autoenv_tokens[$PWD]-} ]] || \builtin return 0
+  if [[ $__autoenv_watch_deferred != "$PWD" ]]; then
+    __autoenv_watch_deferred=$PWD
+    __autoenv_watch_pending=$PWD
+  else
+    __autoenv_watch_deferred=
     __autoenv_serve_watch
   fi
 }

@@ -25,9 +25,10 @@ set -g __autoenv_sync_words (math 4 \* @SYNC_FROM@)
 # directory's chain that a token vouches for but for the directories the walk
 # into it found new (test arguments; see __autoenv_changed), and
 # __autoenv_base_fresh, 1 while that directory has no token of its own;
-# __autoenv_watch_pending: the directory whose chain the next prompt hands the
-# server to watch; __autoenv_watch_vouched: the directory whose check last
-# found the server asleep on the token before.
+# __autoenv_watch_pending: the directory whose chain a prompt hands the
+# server to watch, and __autoenv_watch_deferred: the one whose first prompt
+# let it wait (see __autoenv_prompt_work); __autoenv_watch_vouched: the
+# directory whose check last found the server asleep on the token before.
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's own directories are in __autoenv_walked_below_N, their test arguments
@@ -47,6 +48,7 @@ function __autoenv_forget
     set -g __autoenv_base_news
     set -g __autoenv_base_fresh 0
     set -g __autoenv_watch_pending
+    set -g __autoenv_watch_deferred
     set -g __autoenv_watch_vouched
     __autoenv_forget_walks
     set -g __autoenv_key_regex ''
@@ -331,7 +333,12 @@ function __autoenv_fresh
         set -g __autoenv_base_serial $__autoenv_token_before
         set -g __autoenv_base_news $news
     else if builtin test "$__autoenv_base_for" = "$__autoenv_pwd"; and not set -q __autoenv_base_news[256]
-        set -g -a __autoenv_base_news $news
+        # Of the directories found new before, those still on the way to
+        # $PWD (the other words are `test`'s).
+        for known in $__autoenv_base_news
+            builtin contains -- $known $below; and set -a news $known -nt $__autoenv_stamp -o
+        end
+        set -g __autoenv_base_news $news
     else
         set -g __autoenv_base_serial
     end
@@ -684,12 +691,21 @@ function __autoenv_prompt_work
     else
         __autoenv_changed; and __autoenv_update
         # A chain to hand the server, now that this prompt has done its check
-        # (a cd, which does its own, comes here by the other branch).  One for
-        # a directory left since (two cds on one line) is dropped: the common
-        # case waits for none.
+        # (a cd, which does its own, comes here by the other branch).  Not at
+        # the first prompt in a directory the check went on the token before
+        # for: a walk through directories (cd a, cd b, ...) tests only the
+        # few it found new, at no cost to the server; a second prompt there
+        # hands it over.  One for a directory left since (two cds on one
+        # line) is dropped: the common case waits for none.
         if builtin test -n "$__autoenv_watch_pending"
-            builtin test "$__autoenv_watch_pending" = "$PWD"; and __autoenv_serve_watch
-            set -g __autoenv_watch_pending
+            if builtin test "$__autoenv_watch_pending" = "$PWD" -a "$__autoenv_watch_vouched" = "$PWD" \
+                    -a "$__autoenv_watch_deferred" != "$PWD"
+                set -g __autoenv_watch_deferred $PWD
+            else
+                builtin test "$__autoenv_watch_pending" = "$PWD"; and __autoenv_serve_watch
+                set -g __autoenv_watch_pending
+                set -g __autoenv_watch_deferred
+            end
         end
     end
     # The answer holds for things as they are now: the prompt's test again,

@@ -40,8 +40,10 @@ typeset -g __autoenv_serve_syncs=${__autoenv_serve_syncs-1} __autoenv_serve_got=
 # __autoenv_base_for, __autoenv_base_serial and __autoenv_base_news: a new
 # directory's chain that a token vouches for but for the directories the walk
 # into it found new (see __autoenv_changed_ask); __autoenv_watch_pending: the
-# directory whose chain the next prompt hands the server to watch.
-typeset -g __autoenv_base_for='' __autoenv_base_serial='' __autoenv_watch_pending=''
+# directory whose chain a prompt hands the server to watch, and
+# __autoenv_watch_deferred: the one whose first prompt let it wait (see
+# __autoenv_hand_over).
+typeset -g __autoenv_base_for='' __autoenv_base_serial='' __autoenv_watch_pending='' __autoenv_watch_deferred=''
 # __autoenv_chain_test: see __autoenv_compile; __autoenv_check_for: what
 # __autoenv_precmd was last defined for.
 typeset -g __autoenv_chain_test='' __autoenv_check_for=''
@@ -58,6 +60,7 @@ __autoenv_forget() {
   __autoenv_base_for=
   __autoenv_base_news=()
   __autoenv_watch_pending=
+  __autoenv_watch_deferred=
   __autoenv_clean=()
   __autoenv_walked=()
   __autoenv_compile
@@ -202,6 +205,27 @@ eval "__autoenv_serve_vouches() {
   $__autoenv_vouch_test
 }"
 
+# A chain to hand the server, now that this prompt has done its check (a cd,
+# which does its own, comes to the prompt by the other branch and leaves it
+# to the next prompt).  Not at the first prompt in that directory: a walk
+# through directories (cd a, cd b, ...) goes on the token it came from and
+# tests the few directories it found new, at no cost to the server; a second
+# prompt there hands it over.  One for a directory left since (two cds on
+# one line) is dropped: the prompt's common case waits for none.
+__autoenv_hand_over() {
+  local pending=$__autoenv_watch_pending
+  __autoenv_watch_pending=
+  # (Unless the check asked the server after all, and got a token.)
+  [[ $pending == "$PWD" && -z ${__autoenv_tokens[$PWD]-} ]] || return 0
+  if [[ $__autoenv_watch_deferred != "$PWD" ]]; then
+    __autoenv_watch_deferred=$PWD
+    __autoenv_watch_pending=$PWD
+  else
+    __autoenv_watch_deferred=
+    __autoenv_serve_watch
+  fi
+}
+
 # Hands the server $PWD's chain to watch and leave a token for, waiting for
 # no reply (`:watch`).  Only a server just seen asleep is sent one: a stopped
 # one would never empty its FIFO.
@@ -317,10 +341,11 @@ __autoenv_precmd() {
 
 # __autoenv_changed for a long chain the server has no token for yet.  A
 # directory the shell walked into from one the server vouched for: that
-# token, and the shell's own test of the directories the walk found new; the
-# prompt then hands the server the chain to watch, once, after its own check
-# (a server at work is not asleep, and vouches for nothing until it is: sent
-# at the cd, the prompt right after would wait for it).  Otherwise the
+# token, and the shell's own test of the directories the walk found new; a
+# prompt hands the server the chain to watch, once, after its own check and
+# not before the second prompt there (see __autoenv_hand_over; a server at
+# work is not asleep, and vouches for nothing until it is: sent at the cd,
+# the prompt right after would wait for it).  Otherwise the
 # server's answer (a few hundred microseconds), or when it has none, the
 # shell's own tests.
 __autoenv_changed_ask() {
@@ -423,7 +448,11 @@ __autoenv_fresh() {
     __autoenv_base_serial=$token
     __autoenv_base_news=("${news[@]}")
   elif [[ $__autoenv_base_for == "$__autoenv_pwd" ]] && (( ${#__autoenv_base_news} < 64 )); then
-    __autoenv_base_news+=("${news[@]}")
+    # Of the directories found new before, those still on the way to $PWD.
+    for known in "${__autoenv_base_news[@]}"; do
+      [[ $PWD/ != "${known%/}/"* ]] || news+=("$known")
+    done
+    __autoenv_base_news=("${news[@]}")
   else
     __autoenv_base_serial=
   fi
@@ -553,17 +582,7 @@ __autoenv_hook() {
   # (__autoenv_compile): same directory, same env, nothing changed since the stamp.
   if [[ $PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" ]]; then
     __autoenv_changed && __autoenv_update
-    # A chain to hand the server, now that this prompt has done its check
-    # (a cd, which does its own, comes here by the other branch), unless
-    # the check asked the server after all, and got a token.  One for a
-    # directory left since (two cds on one line) is dropped: the prompt's
-    # common case waits for none.
-    if [[ -n $__autoenv_watch_pending ]]; then
-      if [[ $__autoenv_watch_pending == "$PWD" && -z ${__autoenv_tokens[$PWD]-} ]]; then
-        __autoenv_serve_watch
-      fi
-      __autoenv_watch_pending=
-    fi
+    [[ -z $__autoenv_watch_pending ]] || __autoenv_hand_over
   else
     __autoenv_update
   fi

@@ -2,7 +2,8 @@
 chain to their server (autoenv/watch.py), and trust its token unasked while
 it sleeps and is not busy.  Into a directory new to them, they go on the
 token of the directory they came from and test the new directories
-themselves, and hand the server the new chain without waiting; with no
+themselves; a second prompt there hands the server the new chain, without
+waiting for a reply.  With no
 token to go on, bash and zsh ask the server once, fish tests the chain.
 Whatever the route, a marker made anywhere on the path counts at the next
 prompt, also when the command line before that prompt made it, and a server
@@ -99,26 +100,64 @@ def test_long_chain_is_left_to_the_server_and_trusted_unasked(kind, home, deep_p
 
 @pytest.mark.parametrize("kind", SHELLS)
 def test_new_directories_go_on_the_token_they_came_from(kind, home, deep_project):
-    """Into directories never visited, one after another: each is handed
-    to the server once (no question waited for), and each gets its token."""
+    """Into directories never visited, one after another (siblings, and a
+    child of one): each goes on the token the walk started from, and the
+    shell tests the directories it found new itself; nothing is sent.  A
+    second prompt in one hands its chain to the server once (no reply waited
+    for), and it gets its token."""
     levels, proj, env = deep_project
-    fresh = [os.path.join(proj, "src", "a", "new %d $(x)" % i) for i in range(6)]
+    start = os.path.join(proj, "src", "a")
+    fresh = [os.path.join(start, "new %d $(x)" % i) for i in range(4)]
+    fresh.insert(2, os.path.join(fresh[1], "inner"))
     for path in fresh:
+        os.makedirs(path)
+    time.sleep(0.1)  # older than the stamp the shell is about to write
+    with deep_shell(kind, home, start) as shell:
+        assert vouched(shell)
+        before = shell.requests_sent()
+        joiner = "; and " if kind == "fish" else " && "
+        for path in fresh:
+            # One line: a second prompt here would hand the chain over.
+            said = shell.run('cd %s%secho "[$VIRTUAL_ENV]"' % (quote_for(kind, path), joiner))
+            assert said.splitlines()[0].strip() == "[%s]" % env
+        # This line's prompt is the second in the last directory: it hands over.
+        if kind == "fish":
+            sent = shell.requests_sent()
+        else:
+            # (__autoenv_serve_got is set by each reply read; a hand-over reads none.)
+            sent = int(echo(shell, '"$__autoenv_serve_serial"; __autoenv_serve_got=none'))
+        assert sent == before, "a walk through new directories sent the server something"
+        if kind != "fish":
+            assert echo(shell, '"$__autoenv_serve_got"') == "none", "waited for a reply"
+        # One more at most, should a prompt find the server still at work.
+        assert 1 <= shell.requests_sent() - before <= 2, "not handed over once"
+        assert vouched(shell), "no token for %s" % fresh[-1]
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_a_directory_found_new_counts_while_it_is_on_the_way(kind, home, deep_project):
+    """Down two new directories and across to a sibling of the second: the
+    first, found new two walks before and never watched by the server, still
+    lies on the way, and a marker made in it counts at the next prompt."""
+    levels, proj, env = deep_project
+    outer = os.path.join(proj, "src", "a", "outer 'x'")
+    first, second = (os.path.join(outer, name) for name in ("one", "two"))
+    for path in (first, second):
         os.makedirs(path)
     time.sleep(0.1)  # older than the stamp the shell is about to write
     with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
         assert vouched(shell)
-        for path in fresh:
-            if kind != "fish":
-                # Set by each reply read; a hand-over reads none.
-                shell.run("__autoenv_serve_got=none")
-            before = shell.requests_sent()
+        for path in (outer, first, second):
             shell.cd(path)
-            assert active_env(shell) == env
-            assert shell.requests_sent() - before == 1, "not handed over exactly once"
-            if kind != "fish":
-                assert echo(shell, '"$__autoenv_serve_got"') == "none", "waited for a reply in %s" % path
-            assert vouched(shell), "no token for %s" % path
+        # Made before any chain that holds it is handed over (the prompt
+        # after this line checks first, then hands over).
+        marker = os.path.join(outer, detect.DISABLE_MARKER)
+        open(marker, "w").close()
+        shell.run("true")
+        assert active_env(shell) is None, "a marker in %s was not seen" % outer
+        os.remove(marker)
+        shell.run("true")
+        assert active_env(shell) == env
 
 
 @pytest.mark.parametrize("then", ["another new directory", "back where it was"])
@@ -142,7 +181,8 @@ def test_two_cds_on_one_line_leave_nothing_pending(kind, home, deep_project, the
         shell.run("cd %s%scd %s" % (quote_for(kind, first), joiner, quote_for(kind, second)))
         assert echo(shell, '"$PWD"') == second
         assert active_env(shell) == env
-        assert echo(shell, '"$__autoenv_watch_pending"') == ""
+        # Nothing left for the directory the first cd went into.
+        assert echo(shell, '"$__autoenv_watch_pending"') in ("", second)
         assert vouched(shell), "no token where the shell ended up"
         before = shell.requests_sent()
         for _ in range(4):
