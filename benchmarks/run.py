@@ -472,7 +472,7 @@ def print_summary(everything):
     kinds = list(everything["shells"])
     if not kinds:
         return
-    has_direnv = any("direnv" in everything["shells"][k]["prompt"] for k in kinds)
+    has_direnv = any("direnv" in everything["shells"][k][case.name] for k in kinds for case in CASES)
     print("\n### Summary: ms above a bare shell, median (helper runs in brackets when not 0)\n")
     head = ["case", "budget"] + ["autoenv %s" % k for k in kinds]
     head.append("no server, AUTOENV_SERVE=0 (%s)" % "/".join(kinds))
