@@ -175,10 +175,10 @@ end
 function __autoenv_define_on_prompt --argument-names kind
     set -g __autoenv_on_prompt_for $kind
     if builtin test $kind = long
-        # Nothing to do by the prompt's test (__autoenv_compile; a chain
-        # waiting to be handed over makes it true too), and the server's
-        # token for $PWD at hand and standing, tested in place as
-        # __autoenv_serve_asleep does.
+        # Nothing to do by the prompt's test (__autoenv_compile), and the
+        # server's token for $PWD at hand and standing, tested in place as
+        # __autoenv_serve_asleep does.  (A chain waiting to be handed over
+        # has no token yet.)
         function __autoenv_on_prompt --on-event fish_prompt
             if builtin test ! \( $__autoenv_prompt_test \) -a "$__autoenv_token_dir" = "$PWD" -a -e /proc/$__autoenv_serve_pid/stat
                 builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
@@ -311,7 +311,17 @@ function __autoenv_fresh
             builtin test -z "$__autoenv_key"; or return 1
             break
         end
-        if builtin test $__autoenv_can_path = 1
+        # The parent.  For a cd to a sibling or a child, the directory
+        # before's parent or that directory itself, matched as a literal
+        # (\Q...\E, so not for a name holding \E) without a command
+        # substitution, which costs fish more than these tests.
+        if set -q __autoenv_below[2]; and builtin string match -q -r -- "^\\Q$__autoenv_below[2]\\E/[^/]+\$" "$dir"
+            and not builtin string match -q -r -- '\\\\E' "$__autoenv_below[2]"
+            set dir $__autoenv_below[2]
+        else if set -q __autoenv_below[1]; and builtin string match -q -r -- "^\\Q$__autoenv_below[1]\\E/[^/]+\$" "$dir"
+            and not builtin string match -q -r -- '\\\\E' "$__autoenv_below[1]"
+            set dir $__autoenv_below[1]
+        else if builtin test $__autoenv_can_path = 1
             set dir (builtin path dirname -- $dir)
         else
             set dir (builtin string replace -r -- '/[^/]*$' '' "$dir")
@@ -538,10 +548,9 @@ function __autoenv_changed
                 builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 0
                 set -g __autoenv_watch_vouched
             end
-            if builtin test "$__autoenv_token_dir" != "$PWD"
-                set -g __autoenv_watch_pending $PWD
-                set -g __autoenv_prompt_test -n x
-            end
+            # (The prompt's test needs no change: with no token here, the
+            # prompt comes to __autoenv_prompt_work.)
+            builtin test "$__autoenv_token_dir" = "$PWD"; or set -g __autoenv_watch_pending $PWD
             return 1
         case '*'
             return 0
@@ -604,7 +613,11 @@ function __autoenv_serve_ask
 end
 
 function __autoenv_update
-    __autoenv_fresh; and return 0
+    __autoenv_fresh; or __autoenv_answer
+end
+
+# Runs the helper, or asks the server, for $PWD and applies the answer.
+function __autoenv_answer
     # Answered for this directory before the helper starts: if Ctrl-C stops it
     # (a hanging network mount), fish abandons this function, and the next
     # prompt must not start it again; the next cd does.
@@ -667,7 +680,8 @@ function __autoenv_on_pwd --on-variable PWD
     # line): the walk here leaves its own, if any.
     set -g __autoenv_prompt_test -n x
     set -g __autoenv_watch_pending
-    __autoenv_update
+    # (__autoenv_update, without a call: fish's calls cost.)
+    __autoenv_fresh; or __autoenv_answer
 end
 
 # An env activated or left by hand, VIRTUAL_ENV_DISABLE_PROMPT or

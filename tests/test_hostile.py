@@ -12,6 +12,7 @@ and its assignments are read back.
 import io
 import os
 import re
+import time
 
 import pytest
 
@@ -107,6 +108,40 @@ def test_hostile_names_reach_the_environment_unchanged(spawn, home, hostile_proj
     state = shell.state()
     assert state["VIRTUAL_ENV"] is None and state["PATH"] == BASE_PATH
     assert pwned_files(base, home) == []
+
+
+@pytest.mark.parametrize("kind", ["bash", "zsh", "fish"])
+def test_a_walk_finds_each_parent_whatever_the_names(spawn, home, tmp_path, kind):
+    """From a directory whose name reads as a pattern into a sibling's child,
+    which such a pattern would match (fish takes a parent it can match as a
+    literal regex, \\Q...\\E, from the directories before): each parent on the
+    way is the real one, so a marker made in it counts at the next prompt."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "pyproject.toml").write_text("")
+    env = make_venv(str(proj / ".venv"))
+    cases = []
+    for index, (before, after) in enumerate(((r"p\E.*", "pQ"), ("a*", "ab"), ("[x]", "x"), ("q.?", "qq?"))):
+        # From the pattern-named directory itself, and from a child of it.
+        for depth, start in enumerate((proj / str(index) / before, proj / str(index) / before / "in")):
+            target = proj / str(index) / ("%s%d" % (after, depth)) / "child"
+            start.mkdir(parents=True, exist_ok=True)
+            target.mkdir(parents=True)
+            cases.append((start, target))
+    time.sleep(0.1)  # older than the stamp the shell is about to write
+    variables = {"START%d" % i: str(start) for i, (start, _) in enumerate(cases)}
+    variables.update({"TARGET%d" % i: str(target) for i, (_, target) in enumerate(cases)})
+    shell = spawn(kind, env=dict(variables, AUTOENV_CREATE="0"))
+    for number, (start, target) in enumerate(cases):
+        shell.run(cd_line(kind, "START%d" % number))
+        shell.run(cd_line(kind, "TARGET%d" % number))
+        marker = target.parent / ".autoenv-disable"
+        marker.write_text("")
+        shell.run("true")
+        assert shell.state()["VIRTUAL_ENV"] is None, "%s: the marker in %s was not seen" % (kind, target.parent)
+        marker.unlink()
+        shell.run("true")
+        assert shell.state()["VIRTUAL_ENV"] == env
 
 
 def colon_project(tmp_path, name):
