@@ -25,10 +25,8 @@ set -g __autoenv_sync_words (math 4 \* @SYNC_FROM@)
 # directory's chain that a token vouches for but for the directories the walk
 # into it found new (test arguments; see __autoenv_changed), and
 # __autoenv_base_fresh, 1 while that directory has no token of its own;
-# __autoenv_watch_pending: the directory whose chain a prompt hands the
-# server to watch, and __autoenv_watch_deferred: the one whose first prompt
-# let it wait (see __autoenv_prompt_work); __autoenv_watch_vouched: the
-# directory whose check last found the server asleep on the token before.
+# __autoenv_watch_pending: the directory whose chain the next prompt hands the
+# server to watch.
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's own directories are in __autoenv_walked_below_N, their test arguments
@@ -48,8 +46,6 @@ function __autoenv_forget
     set -g __autoenv_base_news
     set -g __autoenv_base_fresh 0
     set -g __autoenv_watch_pending
-    set -g __autoenv_watch_deferred
-    set -g __autoenv_watch_vouched
     __autoenv_forget_walks
     set -g __autoenv_key_regex ''
     __autoenv_compile
@@ -58,7 +54,9 @@ end
 # Forgets the walks (see __autoenv_fresh), which of them $PWD and the
 # directory before it started, and the directories they found clean (a list
 # `contains` reads whole: kept as short as the walks).  A walk's number is the
-# next of __autoenv_walk_free (`count` would take a command substitution).
+# next of __autoenv_walk_free (`count` would take a command substitution);
+# 16 of them, since each cd into a new directory looks through the list of
+# directories they started from, which fish copies to do so.
 function __autoenv_forget_walks
     set -g __autoenv_walked
     set -g __autoenv_clean
@@ -67,7 +65,7 @@ function __autoenv_forget_walks
     set -g __autoenv_walk_before_dir
     set -g __autoenv_walk_before
 end
-set -g __autoenv_walk_numbers (builtin string split ' ' -- '1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64')
+set -g __autoenv_walk_numbers (builtin string split ' ' -- '1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16')
 
 set -g __autoenv_ready 0
 set -g __autoenv_pwd
@@ -177,12 +175,19 @@ function __autoenv_define_on_prompt --argument-names kind
     if builtin test $kind = long
         # Nothing to do by the prompt's test (__autoenv_compile), and the
         # server's token for $PWD at hand and standing, tested in place as
-        # __autoenv_serve_asleep does.  (A chain waiting to be handed over
-        # has no token yet.)
+        # __autoenv_serve_asleep does.  A directory walked into with no
+        # token of its own goes on the token of the directory it came from
+        # and the directories the walk found new, as __autoenv_changed
+        # does.  (A chain waiting to be handed over has no token at all.)
         function __autoenv_on_prompt --on-event fish_prompt
             if builtin test ! \( $__autoenv_prompt_test \) -a "$__autoenv_token_dir" = "$PWD" -a -e /proc/$__autoenv_serve_pid/stat
                 builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
                 and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
+                and return
+            else if builtin test ! \( $__autoenv_prompt_test \) -a "$__autoenv_base_for" = "$PWD" -a -n "$__autoenv_base_serial" \
+                    -a ! \( $__autoenv_base_news -z x \) -a -e /proc/$__autoenv_serve_pid/stat
+                builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
+                and builtin test -e $__autoenv_serve_tokens/$__autoenv_base_serial
                 and return
             end
             __autoenv_prompt_work
@@ -330,7 +335,14 @@ function __autoenv_fresh
     end
     set -g __autoenv_below $below
     set -g __autoenv_below_test $below_test
-    __autoenv_compile
+    # A long chain stays long whatever the walk found when the part from
+    # the key up is long: only the prompt's test comes back (as
+    # __autoenv_compile would set it, without the call).
+    if builtin test $__autoenv_check = long -a x"$AUTOENV_SERVE" != x0; and set -q __autoenv_above_test[$__autoenv_sync_words]
+        set -g __autoenv_prompt_test -z x
+    else
+        __autoenv_compile
+    end
     # The rest of a long chain is the last directory's: its token (or the one
     # it went on, for a few walks) vouches for it; only the two tokens at hand
     # are looked at.  A short one is tested whole.
@@ -355,7 +367,12 @@ function __autoenv_fresh
     set -g __autoenv_base_for $PWD
     set -g __autoenv_base_fresh 1
     set -g __autoenv_pwd $PWD
-    __autoenv_changed; and return 1
+    # __autoenv_changed, without its calls when the token before vouches.
+    if builtin test -n "$__autoenv_base_serial"; and __autoenv_serve_asleep $__autoenv_base_serial
+        builtin test $__autoenv_base_news -z x; and return 1
+    else
+        __autoenv_changed; and return 1
+    end
     # Remembered for the way back (a bounded number of directories).
     set -q __autoenv_walk_free[1]; or __autoenv_forget_walks
     set -l seen $__autoenv_walk_free[1]
@@ -514,12 +531,11 @@ end
 # Asks the server to watch every path checked for $PWD (its chain and
 # __autoenv_extra) and leave a token while none changed since the stamp
 # (autoenv/watch.py); waits for nothing.  Only a server asleep is asked: one
-# that is stopped or stuck would never take the request.  One this prompt's
-# check just found asleep (__autoenv_watch_vouched) is not looked at again,
-# and none is asked when the check got a token after all.
+# that is stopped or stuck would never take the request.  None is asked when
+# the check got a token after all.
 function __autoenv_serve_watch
     builtin test -n "$__autoenv_stamp" -a "$__autoenv_token_dir" != "$PWD"; or return
-    builtin test "$__autoenv_watch_vouched" = "$PWD"; or __autoenv_serve_asleep; or return
+    __autoenv_serve_asleep; or return
     __autoenv_serve_next
     builtin printf '%s\0' $__autoenv_serve_serial $PWD :watch $__autoenv_stamp $__autoenv_extra . \
         >$__autoenv_serve_dir/requests/$__autoenv_serve_serial; or return
@@ -529,11 +545,12 @@ end
 # Whether a path checked for $PWD (__autoenv_below_test and _above_test) is
 # newer than the stamp: one `test`, unless the chain is long and the server
 # vouches for it (__autoenv_serve_quiet), or for all of it but the
-# directories a walk into it found new, which fish then tests itself.  A long
-# chain found unchanged is handed to the server to watch, at the next prompt
-# after its own check (a server at work is not asleep, and vouches for
-# nothing until it is: sent at the cd, the prompt right after would test the
-# whole chain again).
+# directories a walk into it found new, which fish then tests itself (and
+# goes on doing while that token stands: a walk through directories costs
+# the server nothing).  A long chain fish had to test whole is handed to the
+# server to watch, at the next prompt after its own check (a server at work
+# is not asleep, and vouches for nothing until it is: sent at the cd, the
+# prompt right after would test the whole chain again).
 function __autoenv_changed
     switch $__autoenv_check
         case short
@@ -542,12 +559,10 @@ function __autoenv_changed
             __autoenv_serve_quiet; and return 1
             if builtin test "$__autoenv_base_for" = "$PWD" -a -n "$__autoenv_base_serial"
                 and __autoenv_serve_asleep $__autoenv_base_serial
-                builtin test $__autoenv_base_news -z x; and return 0
-                set -g __autoenv_watch_vouched $PWD
-            else
-                builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 0
-                set -g __autoenv_watch_vouched
+                builtin test $__autoenv_base_news -z x
+                return
             end
+            builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 0
             # (The prompt's test needs no change: with no token here, the
             # prompt comes to __autoenv_prompt_work.)
             builtin test "$__autoenv_token_dir" = "$PWD"; or set -g __autoenv_watch_pending $PWD
@@ -705,21 +720,12 @@ function __autoenv_prompt_work
     else
         __autoenv_changed; and __autoenv_update
         # A chain to hand the server, now that this prompt has done its check
-        # (a cd, which does its own, comes here by the other branch).  Not at
-        # the first prompt in a directory the check went on the token before
-        # for: a walk through directories (cd a, cd b, ...) tests only the
-        # few it found new, at no cost to the server; a second prompt there
-        # hands it over.  One for a directory left since (two cds on one
-        # line) is dropped: the common case waits for none.
+        # (a cd, which does its own, comes here by the other branch).  One for
+        # a directory left since (two cds on one line) is dropped: the common
+        # case waits for none.
         if builtin test -n "$__autoenv_watch_pending"
-            if builtin test "$__autoenv_watch_pending" = "$PWD" -a "$__autoenv_watch_vouched" = "$PWD" \
-                    -a "$__autoenv_watch_deferred" != "$PWD"
-                set -g __autoenv_watch_deferred $PWD
-            else
-                builtin test "$__autoenv_watch_pending" = "$PWD"; and __autoenv_serve_watch
-                set -g __autoenv_watch_pending
-                set -g __autoenv_watch_deferred
-            end
+            builtin test "$__autoenv_watch_pending" = "$PWD"; and __autoenv_serve_watch
+            set -g __autoenv_watch_pending
         end
     end
     # The answer holds for things as they are now: the prompt's test again,
