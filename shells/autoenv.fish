@@ -30,7 +30,8 @@ set -g __autoenv_sync_words (math 4 \* @SYNC_FROM@)
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's own directories are in __autoenv_walked_below_N, their test arguments
-# in __autoenv_walked_test_N).
+# in __autoenv_walked_test_N, and the token it went on with the test of the
+# directories it found new in __autoenv_walked_base_N).
 # Forgets what the last answer proved, before the helper gives the next one.
 function __autoenv_forget
     set -g __autoenv_key
@@ -268,8 +269,16 @@ function __autoenv_fresh
         # (Set before the check: when it fails, the helper's answer replaces them.)
         set -l walked_below __autoenv_walked_below_$seen
         set -l walked_test __autoenv_walked_test_$seen
+        set -l walked_base __autoenv_walked_base_$seen
         set -g __autoenv_below $$walked_below
         set -g __autoenv_below_test $$walked_test
+        # Back on the token that walk went on, while it stands (it may have
+        # one of its own by now: __autoenv_serve_quiet looks first).
+        set -l base $$walked_base
+        set -g __autoenv_base_for $PWD
+        set -g __autoenv_base_serial $base[1]
+        set -g __autoenv_base_news $base[2..-1]
+        set -g __autoenv_base_fresh 0
         __autoenv_compile
         set -g __autoenv_pwd $PWD
         __autoenv_changed; and return 1
@@ -380,6 +389,7 @@ function __autoenv_fresh
     set -g -a __autoenv_walked $PWD
     set -g __autoenv_walked_below_$seen $below
     set -g __autoenv_walked_test_$seen $below_test
+    set -g __autoenv_walked_base_$seen "$__autoenv_base_serial" $__autoenv_base_news
     set -g __autoenv_walk_here $seen
     return 0
 end

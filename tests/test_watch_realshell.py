@@ -189,6 +189,31 @@ def test_fish_going_on_the_token_before_still_sees_a_change_of_state(home, deep_
         assert active_env(shell) == env
 
 
+def test_fish_back_in_a_directory_walked_into_goes_on_the_same_token(home, deep_project):
+    """Back and forth between two directories fish walked into: each time back
+    on the token the walk went on, nothing sent, and the directory the walk
+    found new still tested (a marker in it counts)."""
+    levels, proj, env = deep_project
+    start = os.path.join(proj, "src", "a")
+    one, two = (os.path.join(start, name) for name in ("one", "two"))
+    for path in (one, two):
+        os.makedirs(path)
+    time.sleep(0.1)  # older than the stamp the shell is about to write
+    with deep_shell("fish", home, start) as shell:
+        before = shell.requests_sent()
+        for path in (one, two, one, two):
+            shell.cd(path)
+        assert shell.requests_sent() == before, "a way back asked the server"
+        assert vouched(shell)
+        marker = os.path.join(two, detect.DISABLE_MARKER)
+        open(marker, "w").close()
+        shell.run("true")
+        assert active_env(shell) is None, "a marker in the directory walked into was not seen"
+        os.remove(marker)
+        shell.run("true")
+        assert active_env(shell) == env
+
+
 @pytest.mark.parametrize("then", ["another new directory", "back where it was"])
 @pytest.mark.parametrize("kind", SHELLS)
 def test_two_cds_on_one_line_leave_nothing_pending(kind, home, deep_project, then):
