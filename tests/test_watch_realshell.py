@@ -45,6 +45,25 @@ def active_env(shell):
     return shell.state()["VIRTUAL_ENV"] or None
 
 
+def made_before_the_stamp(*paths):
+    """Makes PATHS (directories), older than the stamp a shell started next writes."""
+    for path in paths:
+        os.makedirs(path)
+    time.sleep(0.1)
+    return paths
+
+
+def assert_marker_counts(shell, where, env):
+    """A disable marker made in WHERE turns ENV off at the next prompt; removed, back on."""
+    marker = os.path.join(where, detect.DISABLE_MARKER)
+    open(marker, "w").close()
+    shell.run("true")
+    assert active_env(shell) is None, "%s not seen at the next prompt" % marker
+    os.remove(marker)
+    shell.run("true")
+    assert active_env(shell) == env, "removing %s not seen at the next prompt" % marker
+
+
 def vouched(shell):
     """Whether the server left a token saying this directory's chain is unchanged.
 
@@ -114,9 +133,7 @@ def test_new_directories_go_on_the_token_they_came_from(kind, home, deep_project
     start = os.path.join(proj, "src", "a")
     fresh = [os.path.join(start, "new %d $(x)" % i) for i in range(4)]
     fresh.insert(2, os.path.join(fresh[1], "inner"))
-    for path in fresh:
-        os.makedirs(path)
-    time.sleep(0.1)  # older than the stamp the shell is about to write
+    made_before_the_stamp(*fresh)
     with deep_shell(kind, home, start) as shell:
         assert vouched(shell)
         before = shell.requests_sent()
@@ -151,23 +168,14 @@ def test_a_directory_found_new_counts_while_it_is_on_the_way(kind, home, deep_pr
     lies on the way, and a marker made in it counts at the next prompt."""
     levels, proj, env = deep_project
     outer = os.path.join(proj, "src", "a", "outer 'x'")
-    first, second = (os.path.join(outer, name) for name in ("one", "two"))
-    for path in (first, second):
-        os.makedirs(path)
-    time.sleep(0.1)  # older than the stamp the shell is about to write
+    first, second = made_before_the_stamp(os.path.join(outer, "one"), os.path.join(outer, "two"))
     with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
         assert vouched(shell)
         for path in (outer, first, second):
             shell.cd(path)
         # Made before any chain that holds it is handed over (the prompt
-        # after this line checks first, then hands over).
-        marker = os.path.join(outer, detect.DISABLE_MARKER)
-        open(marker, "w").close()
-        shell.run("true")
-        assert active_env(shell) is None, "a marker in %s was not seen" % outer
-        os.remove(marker)
-        shell.run("true")
-        assert active_env(shell) == env
+        # after it checks first, then hands over).
+        assert_marker_counts(shell, outer, env)
 
 
 def test_fish_going_on_the_token_before_still_sees_a_change_of_state(home, deep_project):
@@ -175,9 +183,7 @@ def test_fish_going_on_the_token_before_still_sees_a_change_of_state(home, deep_
     one it came from; a change to VIRTUAL_ENV_DISABLE_PROMPT or VIRTUAL_ENV
     made there is still seen at the very next prompt."""
     levels, proj, env = deep_project
-    walked = os.path.join(proj, "src", "a", "walked")
-    os.makedirs(walked)
-    time.sleep(0.1)  # older than the stamp the shell is about to write
+    walked, = made_before_the_stamp(os.path.join(proj, "src", "a", "walked"))
     with deep_shell("fish", home, os.path.join(proj, "src", "a")) as shell:
         shell.cd(walked)
         assert echo(shell, '"$__autoenv_base_for"') == walked
@@ -195,23 +201,14 @@ def test_fish_back_in_a_directory_walked_into_goes_on_the_same_token(home, deep_
     found new still tested (a marker in it counts)."""
     levels, proj, env = deep_project
     start = os.path.join(proj, "src", "a")
-    one, two = (os.path.join(start, name) for name in ("one", "two"))
-    for path in (one, two):
-        os.makedirs(path)
-    time.sleep(0.1)  # older than the stamp the shell is about to write
+    one, two = made_before_the_stamp(os.path.join(start, "one"), os.path.join(start, "two"))
     with deep_shell("fish", home, start) as shell:
         before = shell.requests_sent()
         for path in (one, two, one, two):
             shell.cd(path)
         assert shell.requests_sent() == before, "a way back asked the server"
         assert vouched(shell)
-        marker = os.path.join(two, detect.DISABLE_MARKER)
-        open(marker, "w").close()
-        shell.run("true")
-        assert active_env(shell) is None, "a marker in the directory walked into was not seen"
-        os.remove(marker)
-        shell.run("true")
-        assert active_env(shell) == env
+        assert_marker_counts(shell, two, env)
 
 
 @pytest.mark.parametrize("then", ["another new directory", "back where it was"])
@@ -224,10 +221,7 @@ def test_two_cds_on_one_line_leave_nothing_pending(kind, home, deep_project, the
     pending, and the prompts after it find their token without asking."""
     levels, proj, env = deep_project
     start = os.path.join(proj, "src", "a")
-    first, other = (os.path.join(start, name) for name in ("first", "other"))
-    for path in (first, other):
-        os.makedirs(path)
-    time.sleep(0.1)  # older than the stamp the shell is about to write
+    first, other = made_before_the_stamp(os.path.join(start, "first"), os.path.join(start, "other"))
     second = other if then == "another new directory" else start
     joiner = "; and " if kind == "fish" else " && "
     with deep_shell(kind, home, start) as shell:
@@ -250,10 +244,7 @@ def test_a_marker_made_right_after_a_cd_into_a_new_directory_counts(kind, home, 
     directory, or anywhere that token vouches for, made by the very command
     line that moved there, counts at its prompt."""
     levels, proj, env = deep_project
-    fresh = [os.path.join(proj, "src", "b", "n%d" % i) for i in range(9)]
-    for path in fresh:
-        os.makedirs(path)
-    time.sleep(0.1)
+    fresh = made_before_the_stamp(*(os.path.join(proj, "src", "b", "n%d" % i) for i in range(9)))
     with deep_shell(kind, home, os.path.join(proj, "src", "b")) as shell:
         for round_, path in enumerate(fresh):
             assert vouched(shell)
@@ -292,13 +283,7 @@ def test_markers_anywhere_on_a_deep_path_count_at_the_next_prompt(kind, home, de
     levels, proj, env = deep_project
     with deep_shell(kind, home, os.path.join(proj, "src", "a")) as shell:
         for where in (levels[0], levels[9], levels[DEPTH // 2], levels[-1], proj, os.path.join(proj, "src")):
-            marker = os.path.join(where, detect.DISABLE_MARKER)
-            open(marker, "w").close()
-            shell.run("true")
-            assert active_env(shell) is None, "%s not seen at the next prompt" % marker
-            os.remove(marker)
-            shell.run("true")
-            assert active_env(shell) == env, "removing %s not seen at the next prompt" % marker
+            assert_marker_counts(shell, where, env)
         # An env that appears closer in: an inner project's.
         inner = make_venv(os.path.join(proj, "src", ".venv"))
         shell.run("true")
