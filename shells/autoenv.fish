@@ -232,6 +232,13 @@ function __autoenv_define_has_watched
         set -a expression -o -e $path -o -L $path
     end
     builtin printf '%s\n' "function __autoenv_has_watched; builtin test $expression[2..-1]; end" | builtin source
+    # The same for $PWD, as the arguments of a `test` in place (no call, at
+    # each first visit).
+    set -g __autoenv_watched_here
+    for name in $__autoenv_names
+        set -a __autoenv_watched_here -o -e ./$name -o -L ./$name
+    end
+    set -e __autoenv_watched_here[1]
 end
 __autoenv_define_has_watched
 builtin functions -e __autoenv_define_has_watched
@@ -312,7 +319,7 @@ function __autoenv_fresh
             # $PWD by its shortest name: a lookup of each name walks every
             # directory of the path it is given.
             if builtin test "$dir" = "$PWD"
-                __autoenv_has_watched .; and return 1
+                builtin test $__autoenv_watched_here; and return 1
             else
                 __autoenv_has_watched $dir; and return 1
             end
@@ -376,8 +383,11 @@ function __autoenv_fresh
     set -g __autoenv_base_for $PWD
     set -g __autoenv_base_fresh 1
     set -g __autoenv_pwd $PWD
-    # __autoenv_changed, without its calls when the token before vouches.
-    if builtin test -n "$__autoenv_base_serial"; and __autoenv_serve_asleep $__autoenv_base_serial
+    # __autoenv_changed, without its calls when the token before vouches
+    # (__autoenv_serve_asleep, written out as __autoenv_on_prompt does).
+    if builtin test -n "$__autoenv_base_serial" -a -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat
+        and builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
+        and builtin test -e $__autoenv_serve_tokens/$__autoenv_base_serial
         builtin test $__autoenv_base_news -z x; and return 1
     else
         __autoenv_changed; and return 1

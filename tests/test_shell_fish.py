@@ -456,5 +456,10 @@ def test_the_compiled_name_test_sees_every_watched_name(spawn, tmp_path, how):
             os.symlink(str(tmp_path / "nowhere"), str(target / name))
         said = fish.run("__autoenv_has_watched %s; echo has=$status" % quote_for("fish", str(target)))
         assert "has=0" in said, "%s (%s) was not seen" % (name, how)
+        # The same test for $PWD, in place.
+        said = fish.run("builtin cd %s; builtin test $__autoenv_watched_here; echo here=$status" % quote_for("fish", str(target)))
+        assert "here=0" in said, "%s (%s) was not seen in $PWD" % (name, how)
     said = fish.run("__autoenv_has_watched %s; echo has=$status" % quote_for("fish", str(plain / "quiet")))
     assert "has=1" in said
+    said = fish.run("builtin cd %s; builtin test $__autoenv_watched_here; echo here=$status" % quote_for("fish", str(plain / "quiet")))
+    assert "here=1" in said
