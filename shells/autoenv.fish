@@ -145,6 +145,13 @@ end
 # are; a change to any of them makes the prompt's test plain true until then
 # (__autoenv_on_pwd, __autoenv_on_state), so the prompt need not compare them.
 function __autoenv_compile
+    # Long stays long whatever the part below the key is when the part from
+    # the key up is long (a walk deep in a tree): only the prompt's test
+    # comes back.
+    if builtin test "$__autoenv_check" = long -a x"$AUTOENV_SERVE" != x0; and set -q __autoenv_above_test[$__autoenv_sync_words]
+        set -g __autoenv_prompt_test -z x
+        return 0
+    end
     if builtin test "$__autoenv_can_compare" != 1
         set -g __autoenv_check always
         set -g __autoenv_prompt_test -n x
@@ -227,17 +234,15 @@ end
 # calls it makes, on every directory a cd walks.
 function __autoenv_define_has_watched
     set -l expression
+    # The same for $PWD, __autoenv_watched_here: the arguments of a `test` in
+    # place (no call, at each first visit).
+    set -g __autoenv_watched_here
     for name in $__autoenv_names
         set -l path '"$argv[1]"'(builtin string escape -- /$name)
         set -a expression -o -e $path -o -L $path
-    end
-    builtin printf '%s\n' "function __autoenv_has_watched; builtin test $expression[2..-1]; end" | builtin source
-    # The same for $PWD, as the arguments of a `test` in place (no call, at
-    # each first visit).
-    set -g __autoenv_watched_here
-    for name in $__autoenv_names
         set -a __autoenv_watched_here -o -e ./$name -o -L ./$name
     end
+    builtin printf '%s\n' "function __autoenv_has_watched; builtin test $expression[2..-1]; end" | builtin source
     set -e __autoenv_watched_here[1]
 end
 __autoenv_define_has_watched
@@ -336,12 +341,15 @@ function __autoenv_fresh
         # before's parent or that directory itself, matched as a literal
         # (\Q...\E, so not for a name holding \E) without a command
         # substitution, which costs fish more than these tests.
-        if set -q __autoenv_below[2]; and builtin string match -q -r -- "^\\Q$__autoenv_below[2]\\E/[^/]+\$" "$dir"
-            and not builtin string match -q -r -- '\\\\E' "$__autoenv_below[2]"
-            set dir $__autoenv_below[2]
-        else if set -q __autoenv_below[1]; and builtin string match -q -r -- "^\\Q$__autoenv_below[1]\\E/[^/]+\$" "$dir"
-            and not builtin string match -q -r -- '\\\\E' "$__autoenv_below[1]"
-            set dir $__autoenv_below[1]
+        set -l parent
+        for known in $__autoenv_below[2] $__autoenv_below[1]
+            if builtin string match -q -r -- "^\\Q$known\\E/[^/]+\$" "$dir"; and not builtin string match -q -r -- '\\\\E' "$known"
+                set parent $known
+                break
+            end
+        end
+        if builtin test -n "$parent"
+            set dir $parent
         else if builtin test $__autoenv_can_path = 1
             set dir (builtin path dirname -- $dir)
         else
@@ -351,14 +359,7 @@ function __autoenv_fresh
     end
     set -g __autoenv_below $below
     set -g __autoenv_below_test $below_test
-    # A long chain stays long whatever the walk found when the part from
-    # the key up is long: only the prompt's test comes back (as
-    # __autoenv_compile would set it, without the call).
-    if builtin test $__autoenv_check = long -a x"$AUTOENV_SERVE" != x0; and set -q __autoenv_above_test[$__autoenv_sync_words]
-        set -g __autoenv_prompt_test -z x
-    else
-        __autoenv_compile
-    end
+    __autoenv_compile
     # The rest of a long chain is the last directory's: its token (or the one
     # it went on, for a few walks) vouches for it; only the two tokens at hand
     # are looked at.  A short one is tested whole.
@@ -383,15 +384,7 @@ function __autoenv_fresh
     set -g __autoenv_base_for $PWD
     set -g __autoenv_base_fresh 1
     set -g __autoenv_pwd $PWD
-    # __autoenv_changed, without its calls when the token before vouches
-    # (__autoenv_serve_asleep, written out as __autoenv_on_prompt does).
-    if builtin test -n "$__autoenv_base_serial" -a -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat
-        and builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
-        and builtin test -e $__autoenv_serve_tokens/$__autoenv_base_serial
-        builtin test $__autoenv_base_news -z x; and return 1
-    else
-        __autoenv_changed; and return 1
-    end
+    __autoenv_changed; and return 1
     # Remembered for the way back (a bounded number of directories).
     set -q __autoenv_walk_free[1]; or __autoenv_forget_walks
     set -l seen $__autoenv_walk_free[1]
@@ -531,8 +524,6 @@ function __autoenv_serve_quiet
         __autoenv_serve_asleep $__autoenv_token
         return
     end
-    # A directory just walked into has none: no lookup.
-    builtin test "$__autoenv_base_for" != "$PWD" -o "$__autoenv_base_fresh" != 1; or return 1
     set -l dir $__autoenv_token_dir
     set -l token $__autoenv_token
     if builtin test "$__autoenv_token_before_dir" = "$PWD"
@@ -576,7 +567,10 @@ function __autoenv_changed
         case short
             builtin test $__autoenv_below_test $__autoenv_above_test -z x
         case long
-            __autoenv_serve_quiet; and return 1
+            # A directory just walked into has no token of its own: no lookup.
+            if builtin test "$__autoenv_base_for" != "$PWD" -o "$__autoenv_base_fresh" != 1
+                __autoenv_serve_quiet; and return 1
+            end
             if builtin test "$__autoenv_base_for" = "$PWD" -a -n "$__autoenv_base_serial"
                 and __autoenv_serve_asleep $__autoenv_base_serial
                 builtin test $__autoenv_base_news -z x
