@@ -26,7 +26,8 @@ __autoenv_sync_from=@SYNC_FROM@
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's directories are in __autoenv_walked_below_N).
-\builtin declare -gA __autoenv_clean __autoenv_walked __autoenv_tokens
+\builtin declare -gA __autoenv_clean __autoenv_walked __autoenv_tokens \
+  __autoenv_settled __autoenv_settled_venv __autoenv_settled_opts
 
 # Forgets what the last answer proved, before the helper gives the next one.
 __autoenv_forget() {
@@ -41,6 +42,8 @@ __autoenv_forget() {
   __autoenv_watch_deferred=
   __autoenv_clean=()
   __autoenv_walked=()
+  __autoenv_settled=()
+  __autoenv_settled_on=
   __autoenv_compile
 }
 
@@ -184,7 +187,7 @@ __autoenv_serve_sync() {
   \builtin return 2
 }
 
-# Whether the token $serial still stands: the server vouches, unasked, that
+# Whether the token $__autoenv_serial still stands: the server vouches, unasked, that
 # nothing checked for a directory changed since its clean reply for it.  The
 # server is asleep, so it has handled every event queued so far (the kernel
 # queues one within the call that makes the change), and then its token is
@@ -197,13 +200,13 @@ __autoenv_serve_sync() {
 # which costs bash a dozen system calls more: $(<file) reads without a
 # process.  Kept as text: __autoenv_serve_vouches runs it, and a deep
 # prompt's hook writes it out (a call costs about as much as the test).
-__autoenv_vouch_test='[[ -n $serial && ${AUTOENV_SERVE-} != 0 && -e /proc/$__autoenv_serve_pid/stat ]] &&
-    state=$(< "/proc/$__autoenv_serve_pid/stat") &&
-    [[ $state == "$__autoenv_serve_pid (autoenv-serve) S "* && -e $__autoenv_serve_tokens/$serial ]]'
+__autoenv_vouch_test='[[ -n $__autoenv_serial && ${AUTOENV_SERVE-} != 0 && -e /proc/$__autoenv_serve_pid/stat ]] &&
+    __autoenv_state=$(< "/proc/$__autoenv_serve_pid/stat") &&
+    [[ $__autoenv_state == "$__autoenv_serve_pid (autoenv-serve) S "* && -e $__autoenv_serve_tokens/$__autoenv_serial ]]'
 
 # Whether token SERIAL still stands (see __autoenv_vouch_test).
 \builtin eval "__autoenv_serve_vouches() {
-  local serial=\$1 state
+  local __autoenv_serial=\$1 __autoenv_state
   $__autoenv_vouch_test
 }"
 
@@ -245,8 +248,8 @@ __autoenv_serve_ask() {
 
 # Defines __autoenv_changed: 0 when a path checked for $PWD (__autoenv_below
 # and __autoenv_above) is newer than the stamp.  For a few paths, one
-# [[ P1 -nt $__autoenv_stamp || ... ]] with the paths written in: one `test`
-# given them as arguments costs bash more.  For a long chain, the server's
+# [[ $__autoenv_chain_1 -nt $__autoenv_stamp || ... ]]: one `test` given
+# them as arguments costs bash more.  For a long chain, the server's
 # word, which costs the same however deep: its token when it vouches unasked
 # (__autoenv_serve_vouches), else one question.  Called whenever the paths
 # change.
@@ -255,8 +258,10 @@ __autoenv_serve_ask() {
 # one [[ ]] (__autoenv_same) with the same test written in, and no call
 # (a call costs a cold prompt about as much as the rest); anything else goes
 # to __autoenv_prompt_work.  Deep in a tree that test is the server's token
-# (__autoenv_vouch_test); that hook names no path, and is
-# defined again only when the kind of chain changes.
+# (__autoenv_vouch_test).  Both are defined again only when the kind of
+# chain changes (for a short one, its length).  Their variables are global,
+# as is the status they keep: a `local` costs a prompt more than the test
+# of a path.
 # (Kept small, and each kind in a function of its own: bash copies a
 # function's body at each call, and this one runs at each cd.)
 __autoenv_compile() {
@@ -277,22 +282,32 @@ __autoenv_compile_deep() {
     __autoenv_changed_ask
   }
   \builtin eval "__autoenv_hook() {
-  local ret=\$? serial=\${__autoenv_tokens[\$PWD]-} state
-  [[ $__autoenv_same ]] && $__autoenv_vouch_test ||
+  __autoenv_status=\$? __autoenv_serial=\${__autoenv_settled[=\$PWD]-}
+  [[ $__autoenv_same_rest ]] && $__autoenv_vouch_test ||
     __autoenv_prompt_work
-  \\builtin return \"\$ret\"
+  \\builtin return \"\$__autoenv_status\"
 }"
 }
 
+# The paths go in __autoenv_chain_1, _2, ...: bash expands a variable for
+# less than a word written out, and the functions stay the same for as many
+# paths (no eval at a cd that keeps the count).
 __autoenv_compile_near() {
-  local code
-  __autoenv_hook_kind=near
-  \builtin printf -v code ' || %q -nt $__autoenv_stamp' "${__autoenv_below[@]}" "${__autoenv_above[@]}"
+  local path code='' count=0
+  for path in "${__autoenv_below[@]}" "${__autoenv_above[@]}"; do
+    count=$((count + 1))
+    \builtin printf -v "__autoenv_chain_$count" %s "$path"
+  done
+  [[ $__autoenv_hook_kind != "near$count" ]] || \builtin return 0
+  __autoenv_hook_kind=near$count
+  for ((path = 1; path <= count; path++)); do
+    code+=" || \$__autoenv_chain_$path -nt \$__autoenv_stamp"
+  done
   \builtin eval "__autoenv_changed() { [[ ${code# || } ]]; }
 __autoenv_hook() {
-  local ret=\$?
+  __autoenv_status=\$?
   [[ $__autoenv_same && ! ( ${code# || } ) ]] || __autoenv_prompt_work
-  \\builtin return \"\$ret\"
+  \\builtin return \"\$__autoenv_status\"
 }"
 }
 
@@ -300,17 +315,65 @@ __autoenv_compile_none() {
   __autoenv_hook_kind=none
   __autoenv_changed() { \builtin return 1; }
   \builtin eval "__autoenv_hook() {
-  local ret=\$?
+  __autoenv_status=\$?
   [[ $__autoenv_same ]] || __autoenv_prompt_work
-  \\builtin return \"\$ret\"
+  \\builtin return \"\$__autoenv_status\"
 }"
 }
 
 # The prompt's common case as [[ ]] text (see __autoenv_compile): same
 # directory, same env, no chain waiting to be handed over, and the prompt
-# prefix built for the shell options as they are.
-__autoenv_same='$PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" && -z $__autoenv_watch_pending && $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}"'
-# The kind of chain __autoenv_hook was last defined for: near, deep or none.
+# prefix built for the shell options as they are.  Each is a lookup of the
+# value now in an associative array that holds the one value that passes
+# (__autoenv_settle): for [[ $a == "$b" ]] bash matches a pattern made of
+# every character of b, about a hundred instructions a character ($BASHOPTS
+# is 200 long, a path 40 deep 400); a lookup costs a fifth of that.  (Each
+# key starts with "=": an empty one is an error.)  __autoenv_same_rest is
+# all but the directory, for the deep hook, which looks that up for its
+# token.
+__autoenv_same_rest='-n ${__autoenv_settled_venv[=${VIRTUAL_ENV-}]-} && -n ${__autoenv_settled_opts[=$BASHOPTS]-} && ${VIRTUAL_ENV_DISABLE_PROMPT:+off} == "$__autoenv_settled_vedp"'
+__autoenv_same="-n \${__autoenv_settled[=\$PWD]-} && $__autoenv_same_rest"
+
+# Fills what __autoenv_same looks up from the state a cd or a prompt's work
+# left: the directory answered, to its token's serial or "-" with none (no
+# directory while no answer holds or a chain waits to be handed over: the
+# next prompt does its work), and when __autoenv_settle_all says they may
+# have changed (an answer, a prefix built again), the env, the options and
+# VIRTUAL_ENV_DISABLE_PROMPT the prefix was built for.  The directory's
+# entry is taken out by its key: emptying an associative array makes bash
+# allocate and clear a table of 1024 entries.  Its callers skip the call
+# when it would change nothing (no entry to take out, nothing for
+# __autoenv_settle_env, a chain waiting), as after each cd of a walk: a call
+# costs a cd about as much as a dozen tests.
+__autoenv_settle() {
+  [[ -z $__autoenv_settled_on ]] || \builtin unset -v '__autoenv_settled[$__autoenv_settled_key]'
+  [[ -z $__autoenv_settle_all ]] || __autoenv_settle_env
+  if [[ $__autoenv_ready == 1 && -z $__autoenv_watch_pending ]]; then
+    __autoenv_settled_key="=$__autoenv_pwd"
+    # (Only a deep chain has tokens, and its directory a name.)
+    if [[ $__autoenv_hook_kind == deep ]]; then
+      __autoenv_settled[$__autoenv_settled_key]=${__autoenv_tokens[$__autoenv_pwd]:--}
+    else
+      __autoenv_settled[$__autoenv_settled_key]=-
+    fi
+    __autoenv_settled_on=1
+  else
+    __autoenv_settled_on=
+  fi
+}
+
+__autoenv_settle_env() {
+  __autoenv_settle_all=
+  __autoenv_settled_venv=()
+  __autoenv_settled_venv[=$__autoenv_venv]=1
+  __autoenv_settled_opts=()
+  __autoenv_settled_opts[=${__autoenv_prompt_sig%/*}]=1
+  __autoenv_settled_vedp=${__autoenv_prompt_sig##*/}
+}
+__autoenv_settle_all=1
+
+# The kind of chain __autoenv_hook was last defined for: nearN (N paths),
+# deep or none.
 __autoenv_hook_kind=
 
 # __autoenv_changed for a long chain the server has no token for yet.  A
@@ -450,6 +513,7 @@ __autoenv_prompt_set() {
   local text=$1 add
   __autoenv_prompt_raw=$1
   __autoenv_prompt_sig=$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}
+  __autoenv_settle_all=1
   [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || text=
   __autoenv_prompt_text=$text
   # Take back what was added last time.  `activate` puts its prefix in front
@@ -493,6 +557,7 @@ __autoenv_answer() {
   __autoenv_ready=1
   __autoenv_pwd=$PWD
   __autoenv_venv=${VIRTUAL_ENV-}
+  __autoenv_settle_all=1
   local -a serve=()
   if [[ ! -x $__autoenv_python || ! -f $__autoenv_helper ]]; then
     code=127
@@ -547,6 +612,7 @@ __autoenv_prompt_work() {
     __autoenv_update
   fi
   [[ $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]] || __autoenv_prompt_again
+  [[ -z $__autoenv_settled_on$__autoenv_settle_all && -n $__autoenv_watch_pending ]] || __autoenv_settle
 }
 
 # A chain to hand the server, now that this prompt has done its check (a cd,
@@ -578,6 +644,7 @@ __autoenv_prompt_again() {
     __autoenv_prompt_set "$__autoenv_prompt_raw"
   else
     __autoenv_prompt_sig=$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}
+    __autoenv_settle_all=1
   fi
 }
 
@@ -597,7 +664,10 @@ __autoenv_chdir() {
   local ret=$?
   # Not in a subshell such as $(cd dir && pwd): its changes vanish with it,
   # and a helper run there would only cost time (the prompt catches up).
-  [[ $BASHPID != "$$" ]] || __autoenv_update
+  if [[ $BASHPID == "$$" ]]; then
+    __autoenv_update
+    [[ -z $__autoenv_settled_on$__autoenv_settle_all && -n $__autoenv_watch_pending ]] || __autoenv_settle
+  fi
   \builtin return "$ret"
 }
 

@@ -144,6 +144,51 @@ def test_a_walk_finds_each_parent_whatever_the_names(spawn, home, tmp_path, kind
         assert shell.state()["VIRTUAL_ENV"] == env
 
 
+# Counts the calls of each shell's prompt work, the way out of its prompt hook's
+# common case (bash looks up the directory, env and options it settled on in
+# associative arrays, keyed by their text).
+COUNT_PROMPT_WORK = {
+    "bash": ('eval "__autoenv_test_work() $(declare -f __autoenv_prompt_work | tail -n +2)"; '
+             "__autoenv_prompt_work() { __autoenv_test_works=$((__autoenv_test_works + 1)); __autoenv_test_work; }; "
+             "__autoenv_test_works=0"),
+    "zsh": ("functions[__autoenv_test_work]=$functions[__autoenv_hook]; "
+            '__autoenv_hook() { (( ++__autoenv_test_works )); __autoenv_test_work "$@"; }; __autoenv_test_works=0'),
+    "fish": ("functions -c __autoenv_prompt_work __autoenv_test_work; function __autoenv_prompt_work; "
+             "set -g __autoenv_test_works (math $__autoenv_test_works + 1); __autoenv_test_work; end; "
+             "set -g __autoenv_test_works 0"),
+}
+
+
+def prompt_works(shell):
+    printed = shell.run('echo "works=$__autoenv_test_works"')
+    return int(re.search(r"works=(\d+)", printed).group(1))
+
+
+@pytest.mark.parametrize("kind", ["bash", "zsh", "fish"])
+def test_an_unchanged_prompt_takes_the_common_case_whatever_the_names(spawn, tmp_path, hostile_projects, kind):
+    """A prompt where nothing changed does no work beyond the hook's first
+    test, in every hostile directory and 30 hostile names deep (the server's
+    token): no key, pattern or expansion in a name makes it miss."""
+    base, roots = hostile_projects
+    deep = os.path.join(str(tmp_path), "deep", *NAMES)
+    os.makedirs(deep)
+    open(os.path.join(deep, "pyproject.toml"), "w").close()
+    make_venv(os.path.join(deep, ".venv"))
+    time.sleep(0.1)  # older than the stamps the shell is about to write
+    variables = {"D%02d" % i: root for i, root in enumerate(roots + [deep])}
+    shell = spawn(kind, env=variables)
+    shell.run(COUNT_PROMPT_WORK[kind])
+    for variable, root in sorted(variables.items()):
+        shell.run(cd_line(kind, variable))
+        assert shell.state()["VIRTUAL_ENV"] == os.path.join(root, ".venv"), "%s: %r" % (kind, root)
+        shell.run("true")
+        before = prompt_works(shell)
+        for _ in range(3):
+            shell.run("true")
+        assert prompt_works(shell) == before, "%s: an unchanged prompt in %r did its work" % (kind, root)
+    assert pwned_files(base, str(tmp_path / "deep")) == []
+
+
 def colon_project(tmp_path, name):
     """venv refuses to create an env under a path with ':', so one is made and then moved."""
     made = tmp_path / "made"

@@ -208,11 +208,36 @@ def test_pushd_popd_and_cd_dash(kind, spawn, home):
 
 def test_builtin_cd_is_picked_up_by_the_next_prompt(kind, spawn, home):
     proj = project(home, "proj")
+    other = project(home, "other")
     sh = spawn(kind)
     out = sh.run("builtin cd %s" % quote_for(kind, proj))
     assert prompt_line(out) == "(proj) "
     assert_active(sh.state(), proj)
     sh.run("builtin cd %s" % quote_for(kind, home))
+    assert_inactive(sh.state())
+    # Back where the prompt's common case held before: what it remembered of
+    # a directory left goes with the next answer.
+    for target in (proj, other, proj):
+        sh.run("builtin cd %s" % quote_for(kind, target))
+        assert_active(sh.state(), target)
+    sh.run("builtin cd %s" % quote_for(kind, home))
+    assert_inactive(sh.state())
+
+
+def test_builtin_cd_back_and_forth_inside_a_project_checks_where_it_is(kind, spawn, home):
+    """No answer runs between two directories of one project, so only the
+    prompt's own bookkeeping tells them apart: back in the first, a marker
+    made there counts at the next prompt."""
+    proj = project(home, "proj")
+    first, second = os.path.join(proj, "first"), os.path.join(proj, "second")
+    os.mkdir(first)
+    os.mkdir(second)
+    sh = spawn(kind)
+    for target in (first, second, first):
+        sh.run("builtin cd %s" % quote_for(kind, target))
+        assert_active(sh.state(), proj)
+    open(os.path.join(first, ".autoenv-disable"), "w").close()
+    sh.run("true")
     assert_inactive(sh.state())
 
 
