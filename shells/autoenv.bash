@@ -27,7 +27,7 @@ __autoenv_sync_from=@SYNC_FROM@
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's directories are in __autoenv_walked_below_N).
 \builtin declare -gA __autoenv_clean __autoenv_walked __autoenv_tokens \
-  __autoenv_settled __autoenv_settled_venv __autoenv_settled_opts
+  __autoenv_settled __autoenv_settled_venv
 
 # Forgets what the last answer proved, before the helper gives the next one.
 __autoenv_forget() {
@@ -282,7 +282,7 @@ __autoenv_compile_deep() {
     __autoenv_changed_ask
   }
   \builtin eval "__autoenv_hook() {
-  __autoenv_status=\$? __autoenv_serial=\${__autoenv_settled[=\$PWD]-}
+  __autoenv_status=\$? __autoenv_serial=\${__autoenv_settled[\$BASHOPTS=\$PWD]-}
   [[ $__autoenv_same_rest ]] && $__autoenv_vouch_test ||
     __autoenv_prompt_work
   \\builtin return \"\$__autoenv_status\"
@@ -323,23 +323,23 @@ __autoenv_compile_none() {
 
 # The prompt's common case as [[ ]] text (see __autoenv_compile): same
 # directory, same env, no chain waiting to be handed over, and the prompt
-# prefix built for the shell options as they are.  Each is a lookup of the
-# value now in an associative array that holds the one value that passes
+# prefix built for the shell options as they are.  The directory and the
+# options, "$BASHOPTS=$PWD" (no option name holds "="), and the env are
+# looked up in associative arrays that hold the one value that passes
 # (__autoenv_settle): for [[ $a == "$b" ]] bash matches a pattern made of
 # every character of b, about a hundred instructions a character ($BASHOPTS
-# is 200 long, a path 40 deep 400); a lookup costs a fifth of that.  (Each
-# key starts with "=": an empty one is an error.)  __autoenv_same_rest is
-# all but the directory, for the deep hook, which looks that up for its
-# token.
-__autoenv_same_rest='-n ${__autoenv_settled_venv[=${VIRTUAL_ENV-}]-} && -n ${__autoenv_settled_opts[=$BASHOPTS]-} && ${VIRTUAL_ENV_DISABLE_PROMPT:+off} == "$__autoenv_settled_vedp"'
-__autoenv_same="-n \${__autoenv_settled[=\$PWD]-} && $__autoenv_same_rest"
+# is 200 long, a path 40 deep 400); a lookup costs a fifth of that.  (No key
+# is empty, which is an error.)  __autoenv_same_rest is all but the
+# directory, for the deep hook, which looks that up for its token.
+__autoenv_same_rest='-n ${__autoenv_settled_venv[=${VIRTUAL_ENV-}]-} && ${VIRTUAL_ENV_DISABLE_PROMPT:+off} == "$__autoenv_settled_vedp"'
+__autoenv_same="-n \${__autoenv_settled[\$BASHOPTS=\$PWD]-} && $__autoenv_same_rest"
 
 # Fills what __autoenv_same looks up from the state a cd or a prompt's work
-# left: the directory answered, to its token's serial or "-" with none (no
-# directory while no answer holds or a chain waits to be handed over: the
-# next prompt does its work), and when __autoenv_settle_all says they may
-# have changed (an answer, a prefix built again), the env, the options and
-# VIRTUAL_ENV_DISABLE_PROMPT the prefix was built for.  The directory's
+# left: the directory answered with the options the prefix was built for,
+# to its token's serial or "-" with none (nothing while no answer holds or a
+# chain waits to be handed over: the next prompt does its work), and when
+# __autoenv_settle_all says they may have changed (an answer, a prefix built
+# again), the env and VIRTUAL_ENV_DISABLE_PROMPT as the prefix was built.  The directory's
 # entry is taken out by its key: emptying an associative array makes bash
 # allocate and clear a table of 1024 entries.  Its callers skip the call
 # when it would change nothing (no entry to take out, nothing for
@@ -349,7 +349,7 @@ __autoenv_settle() {
   [[ -z $__autoenv_settled_on ]] || \builtin unset -v '__autoenv_settled[$__autoenv_settled_key]'
   [[ -z $__autoenv_settle_all ]] || __autoenv_settle_env
   if [[ $__autoenv_ready == 1 && -z $__autoenv_watch_pending ]]; then
-    __autoenv_settled_key="=$__autoenv_pwd"
+    __autoenv_settled_key="${__autoenv_prompt_sig%/*}=$__autoenv_pwd"
     # (Only a deep chain has tokens, and its directory a name.)
     if [[ $__autoenv_hook_kind == deep ]]; then
       __autoenv_settled[$__autoenv_settled_key]=${__autoenv_tokens[$__autoenv_pwd]:--}
@@ -366,8 +366,6 @@ __autoenv_settle_env() {
   __autoenv_settle_all=
   __autoenv_settled_venv=()
   __autoenv_settled_venv[=$__autoenv_venv]=1
-  __autoenv_settled_opts=()
-  __autoenv_settled_opts[=${__autoenv_prompt_sig%/*}]=1
   __autoenv_settled_vedp=${__autoenv_prompt_sig##*/}
 }
 __autoenv_settle_all=1
