@@ -48,7 +48,7 @@ typeset -g __autoenv_base_for='' __autoenv_base_serial='' __autoenv_watch_pendin
 # __autoenv_precmd was last defined for.
 typeset -g __autoenv_chain_test='' __autoenv_check_for=''
 typeset -ga __autoenv_below __autoenv_above __autoenv_extra __autoenv_base_news
-typeset -gA __autoenv_clean __autoenv_walked __autoenv_tokens
+typeset -gA __autoenv_clean __autoenv_walked __autoenv_tokens __autoenv_settled
 
 # Forgets what the last answer proved, before the helper gives the next one.
 __autoenv_forget() {
@@ -298,16 +298,18 @@ __autoenv_compile() {
 # no path, only when what they were defined for changed.
 __autoenv_define_check() {
   emulate -L zsh
-  local same='$PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && ${VIRTUAL_ENV-} == "$__autoenv_venv" && -z $__autoenv_watch_pending'
-  local test negate
+  local here='$PWD == "$__autoenv_pwd" && $__autoenv_ready == 1 && -z $__autoenv_watch_pending'
+  local rest='${VIRTUAL_ENV-} == "$__autoenv_venv"'
+  local test negate same
   if [[ -n $__autoenv_prompt_raw ]]; then
     # Each of __autoenv_hook's letters in __autoenv_prompt_sig, as a test.
     for test in 's-o prompt_subst' 'p-o prompt_percent' 'b-o prompt_bang' 'd-n ${VIRTUAL_ENV_DISABLE_PROMPT-}'; do
       negate='! '
       [[ $__autoenv_prompt_sig == *${test[1]}* ]] && negate=
-      same+=" && $negate${test[2,-1]}"
+      rest+=" && $negate${test[2,-1]}"
     done
   fi
+  same="$here && $rest"
   [[ $__autoenv_check_for == "$__autoenv_chain_test $same" ]] && return
   __autoenv_check_for="$__autoenv_chain_test $same"
   case $__autoenv_chain_test in
@@ -316,9 +318,12 @@ __autoenv_define_check() {
         __autoenv_serve_vouches "${__autoenv_tokens[$PWD]-}" && return 1
         __autoenv_changed_ask
       }
+      # The directory, the answer holding and no chain waiting, in the
+      # lookup of its token (__autoenv_settled): a long \$PWD costs zsh
+      # more to compare than to look up.
       eval "__autoenv_precmd() {
-  local ret=\$? serial=\${__autoenv_tokens[\$PWD]-} state
-  [[ $same ]] && $__autoenv_vouch_test ||
+  local ret=\$? serial=\${__autoenv_settled[=\$PWD]-} state
+  [[ $rest ]] && $__autoenv_vouch_test ||
     __autoenv_hook || :
   return \$ret
 }" ;;
@@ -589,6 +594,14 @@ __autoenv_hook() {
   if [[ -n $__autoenv_prompt_raw && $__autoenv_sig != "$__autoenv_prompt_sig" ]]; then
     __autoenv_prompt_set "$__autoenv_prompt_raw"
     __autoenv_define_check
+  fi
+  # What a deep prompt looks up: $PWD's token, while the answer for it holds
+  # and no chain waits to be handed over.
+  if [[ $__autoenv_chain_test == :deep && $__autoenv_ready == 1 && -z $__autoenv_watch_pending && -n $__autoenv_pwd ]]; then
+    # shellcheck disable=SC2190 # zsh fills an associative array from key, value
+    __autoenv_settled=("=$__autoenv_pwd" "${__autoenv_tokens[$__autoenv_pwd]-}")
+  else
+    __autoenv_settled=()
   fi
   return $ret
 }
