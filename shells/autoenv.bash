@@ -369,6 +369,7 @@ __autoenv_settle_env() {
   __autoenv_settled_vedp=${__autoenv_prompt_sig##*/}
 }
 __autoenv_settle_all=1
+__autoenv_settled_vedp=
 
 # The kind of chain __autoenv_hook was last defined for: nearN (N paths),
 # deep or none.
