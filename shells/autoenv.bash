@@ -336,12 +336,13 @@ __autoenv_same="-n \${__autoenv_settled[\$BASHOPTS=\$PWD]-} && $__autoenv_same_r
 
 # Fills what __autoenv_same looks up from the state a cd or a prompt's work
 # left: the directory answered with the options the prefix was built for,
-# to its token's serial or "-" with none (nothing while no answer holds or a
-# chain waits to be handed over: the next prompt does its work), and when
-# __autoenv_settle_all says they may have changed (an answer, a prefix built
-# again), the env and VIRTUAL_ENV_DISABLE_PROMPT as the prefix was built.  The directory's
-# entry is taken out by its key: emptying an associative array makes bash
-# allocate and clear a table of 1024 entries.  Its callers skip the call
+# to its token's serial for a deep chain (empty with none), else "-"
+# (nothing while no answer holds or a chain waits to be handed over: the
+# next prompt does its work), and when __autoenv_settle_all says they may
+# have changed (an answer, a prefix built again), the env and
+# VIRTUAL_ENV_DISABLE_PROMPT as the prefix was built.  The directory's entry
+# is taken out by its key: emptying an associative array makes bash allocate
+# and clear a table of 1024 entries.  Its callers skip the call
 # when it would change nothing (no entry to take out, nothing for
 # __autoenv_settle_env, a chain waiting), as after each cd of a walk: a call
 # costs a cd about as much as a dozen tests.
@@ -350,9 +351,10 @@ __autoenv_settle() {
   [[ -z $__autoenv_settle_all ]] || __autoenv_settle_env
   if [[ $__autoenv_ready == 1 && -z $__autoenv_watch_pending ]]; then
     __autoenv_settled_key="${__autoenv_prompt_sig%/*}=$__autoenv_pwd"
-    # (Only a deep chain has tokens, and its directory a name.)
+    # (Tokens are for deep chains, whose $__autoenv_pwd is never empty: the
+    # lookup of an empty key is an error.)
     if [[ $__autoenv_hook_kind == deep ]]; then
-      __autoenv_settled[$__autoenv_settled_key]=${__autoenv_tokens[$__autoenv_pwd]:--}
+      __autoenv_settled[$__autoenv_settled_key]=${__autoenv_tokens[$__autoenv_pwd]-}
     else
       __autoenv_settled[$__autoenv_settled_key]=-
     fi

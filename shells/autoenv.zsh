@@ -63,6 +63,7 @@ __autoenv_forget() {
   __autoenv_watch_deferred=
   __autoenv_clean=()
   __autoenv_walked=()
+  __autoenv_settled=()
   __autoenv_compile
 }
 
