@@ -26,6 +26,8 @@ __autoenv_sync_from=@SYNC_FROM@
 # __autoenv_clean: directories a walk found without any watched name since the
 # stamp was written; __autoenv_walked: the directories walks started from (each
 # walk's directories are in __autoenv_walked_below_N).
+# __autoenv_settled and __autoenv_settled_venv: what the prompt's common case
+# looks up (see __autoenv_same and __autoenv_settle).
 \builtin declare -gA __autoenv_clean __autoenv_walked __autoenv_tokens \
   __autoenv_settled __autoenv_settled_venv
 

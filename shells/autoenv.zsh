@@ -45,7 +45,8 @@ typeset -g __autoenv_serve_syncs=${__autoenv_serve_syncs-1} __autoenv_serve_got=
 # __autoenv_hand_over).
 typeset -g __autoenv_base_for='' __autoenv_base_serial='' __autoenv_watch_pending='' __autoenv_watch_deferred=''
 # __autoenv_chain_test: see __autoenv_compile; __autoenv_check_for: what
-# __autoenv_precmd was last defined for.
+# __autoenv_precmd was last defined for; __autoenv_settled: what a deep one
+# looks up, $PWD's token (left by __autoenv_hook).
 typeset -g __autoenv_chain_test='' __autoenv_check_for=''
 typeset -ga __autoenv_below __autoenv_above __autoenv_extra __autoenv_base_news
 typeset -gA __autoenv_clean __autoenv_walked __autoenv_tokens __autoenv_settled
