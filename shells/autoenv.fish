@@ -187,13 +187,16 @@ function __autoenv_define_on_prompt --argument-names kind
         # token of its own goes on the token of the directory it came from
         # and the directories the walk found new, as __autoenv_changed
         # does.  (A chain waiting to be handed over has no token at all.)
+        # Each test is written as "not (this -o that ...)": parentheses cost
+        # fish's `test` more than a comparison.  The words of the prompt's
+        # test and of the new directories' end in -o or are whole.
         function __autoenv_on_prompt --on-event fish_prompt
-            if builtin test ! \( $__autoenv_prompt_test \) -a "$__autoenv_token_dir" = "$PWD" -a -e /proc/$__autoenv_serve_pid/stat
+            if not builtin test $__autoenv_prompt_test -o "$__autoenv_token_dir" != "$PWD" -o ! -e /proc/$__autoenv_serve_pid/stat
                 builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
                 and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
                 and return
-            else if builtin test ! \( $__autoenv_prompt_test \) -a "$__autoenv_base_for" = "$PWD" -a -n "$__autoenv_base_serial" \
-                    -a ! \( $__autoenv_base_news -z x \) -a -e /proc/$__autoenv_serve_pid/stat
+            else if not builtin test $__autoenv_prompt_test -o "$__autoenv_base_for" != "$PWD" -o -z "$__autoenv_base_serial" \
+                    -o $__autoenv_base_news -z x -o ! -e /proc/$__autoenv_serve_pid/stat
                 builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
                 and builtin test -e $__autoenv_serve_tokens/$__autoenv_base_serial
                 and return
