@@ -340,18 +340,18 @@ __autoenv_same="-n \${__autoenv_settled[\$BASHOPTS=\$PWD]-} && $__autoenv_same_r
 # left: the directory answered with the options the prefix was built for,
 # to its token's serial for a deep chain (empty with none), else "-"
 # (nothing while no answer holds or a chain waits to be handed over: the
-# next prompt does its work), and when __autoenv_settle_all says they may
-# have changed (an answer, a prefix built again), the env and
-# VIRTUAL_ENV_DISABLE_PROMPT as the prefix was built.  The directory's entry
-# is taken out by its key: emptying an associative array makes bash allocate
-# and clear a table of 1024 entries.  Its callers skip the call
-# when it would change nothing (no entry to take out, nothing for
-# __autoenv_settle_env, a chain waiting), as after each cd of a walk: a call
-# costs a cd about as much as a dozen tests.
+# next prompt does its work), and beside it the env and
+# VIRTUAL_ENV_DISABLE_PROMPT as the prefix was built, when they changed.
+# The directory's entry is taken out by its key: emptying an associative
+# array makes bash allocate and clear a table of 1024 entries.  Its callers
+# skip the call when it would change nothing (no entry to take out, a chain
+# waiting), as after each cd of a walk: a call costs a cd about as much as a
+# dozen tests.
 __autoenv_settle() {
   [[ -z $__autoenv_settled_on ]] || \builtin unset -v '__autoenv_settled[$__autoenv_settled_key]'
-  [[ -z $__autoenv_settle_all ]] || __autoenv_settle_env
   if [[ $__autoenv_ready == 1 && -z $__autoenv_watch_pending ]]; then
+    [[ -n ${__autoenv_settled_venv[=$__autoenv_venv]-} && $__autoenv_settled_vedp == "${__autoenv_prompt_sig##*/}" ]] ||
+      __autoenv_settle_env
     __autoenv_settled_key="${__autoenv_prompt_sig%/*}=$__autoenv_pwd"
     # (Tokens are for deep chains, whose $__autoenv_pwd is never empty: the
     # lookup of an empty key is an error.)
@@ -367,12 +367,10 @@ __autoenv_settle() {
 }
 
 __autoenv_settle_env() {
-  __autoenv_settle_all=
   __autoenv_settled_venv=()
   __autoenv_settled_venv[=$__autoenv_venv]=1
   __autoenv_settled_vedp=${__autoenv_prompt_sig##*/}
 }
-__autoenv_settle_all=1
 __autoenv_settled_vedp=
 
 # The kind of chain __autoenv_hook was last defined for: nearN (N paths),
@@ -516,7 +514,6 @@ __autoenv_prompt_set() {
   local text=$1 add
   __autoenv_prompt_raw=$1
   __autoenv_prompt_sig=$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}
-  __autoenv_settle_all=1
   [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || text=
   __autoenv_prompt_text=$text
   # Take back what was added last time.  `activate` puts its prefix in front
@@ -560,7 +557,6 @@ __autoenv_answer() {
   __autoenv_ready=1
   __autoenv_pwd=$PWD
   __autoenv_venv=${VIRTUAL_ENV-}
-  __autoenv_settle_all=1
   local -a serve=()
   if [[ ! -x $__autoenv_python || ! -f $__autoenv_helper ]]; then
     code=127
@@ -615,7 +611,7 @@ __autoenv_prompt_work() {
     __autoenv_update
   fi
   [[ $__autoenv_prompt_sig == "$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}" ]] || __autoenv_prompt_again
-  [[ -z $__autoenv_settled_on$__autoenv_settle_all && -n $__autoenv_watch_pending ]] || __autoenv_settle
+  [[ -z $__autoenv_settled_on && -n $__autoenv_watch_pending ]] || __autoenv_settle
 }
 
 # A chain to hand the server, now that this prompt has done its check (a cd,
@@ -647,7 +643,6 @@ __autoenv_prompt_again() {
     __autoenv_prompt_set "$__autoenv_prompt_raw"
   else
     __autoenv_prompt_sig=$BASHOPTS/${VIRTUAL_ENV_DISABLE_PROMPT:+off}
-    __autoenv_settle_all=1
   fi
 }
 
@@ -669,7 +664,7 @@ __autoenv_chdir() {
   # and a helper run there would only cost time (the prompt catches up).
   if [[ $BASHPID == "$$" ]]; then
     __autoenv_update
-    [[ -z $__autoenv_settled_on$__autoenv_settle_all && -n $__autoenv_watch_pending ]] || __autoenv_settle
+    [[ -z $__autoenv_settled_on && -n $__autoenv_watch_pending ]] || __autoenv_settle
   fi
   \builtin return "$ret"
 }
