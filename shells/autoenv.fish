@@ -408,13 +408,14 @@ function __autoenv_warn_once
     builtin printf '%s\n' $argv[1] >&2
 end
 
-function __autoenv_return --description 'autoenv: set $status for the next command'
-    return $argv[1]
-end
-
-# Shows TEXT (e.g. "(proj) ") before the prompt, or nothing when TEXT is empty.
-# Wraps the user's fish_prompt the way activate.fish does: the original is
-# copied to __autoenv_user_prompt and copied back exactly on leaving.
+# Shows TEXT (e.g. "(proj) ") before the prompt, or nothing when TEXT is empty,
+# through fish_mode_prompt, whose output fish puts before fish_prompt's.  Your
+# fish_prompt is left as it is, and sees the last command's $status and
+# $pipestatus: a wrapper around it would cost fish a function call at every
+# prompt, more than autoenv's own check there.  For the same reason the mode
+# prompt's own code is written into ours, after the prefix (the vi mode's
+# [I] follows it), not called; the original is copied to
+# __autoenv_user_mode_prompt and copied back exactly on leaving.
 function __autoenv_prompt_set
     set -g __autoenv_prompt_raw $argv[1]
     set -g __autoenv_prompt_text $argv[1]
@@ -424,37 +425,41 @@ function __autoenv_prompt_set
         set -g __autoenv_prompt_off 1
     end
     set -l wrapped 0
-    if builtin functions -q __autoenv_user_prompt; and builtin functions -q fish_prompt
-        builtin string match -q -- '*__autoenv_user_prompt*' (builtin functions fish_prompt); and set wrapped 1
+    if builtin functions -q fish_mode_prompt
+        builtin string match -q -- '*__autoenv_prompt_text*' (builtin functions fish_mode_prompt); and set wrapped 1
     end
     if builtin test -z "$__autoenv_prompt_text"
         if builtin test $wrapped = 1
-            builtin functions -e fish_prompt
-            builtin functions -c __autoenv_user_prompt fish_prompt
-            builtin functions -e __autoenv_user_prompt
+            builtin functions -e fish_mode_prompt
+            builtin functions -q __autoenv_user_mode_prompt; and builtin functions -c __autoenv_user_mode_prompt fish_mode_prompt
         end
-        # Otherwise someone wrapped our wrapper (activate.fish): it stays, and
-        # prints no prefix while the text is empty.
+        # (Not wrapped: yours replaced ours, and the copy is stale.)
+        builtin functions -e __autoenv_user_mode_prompt
         return 0
     end
     builtin test $wrapped = 1; and return 0
-    builtin functions -q fish_prompt; or return 0
-    builtin functions -e __autoenv_user_prompt
-    builtin functions -c fish_prompt __autoenv_user_prompt
-    function fish_prompt --description 'autoenv: (env) before your prompt'
-        # Your prompt sees your last command's $status (still it inside the
-        # switch).  A function call costs fish more than the rest of this
-        # together: made only for a failure.
-        switch $status
-            case 0
-                builtin printf '%s' "$__autoenv_prompt_text"
-            case '*'
-                set -l last_status $status
-                builtin printf '%s' "$__autoenv_prompt_text"
-                __autoenv_return $last_status
+    # `functions` prints comments (where it was defined) before the header.
+    set -l header 'function fish_mode_prompt'
+    set -l body end
+    builtin functions -e __autoenv_user_mode_prompt
+    if builtin functions -q fish_mode_prompt
+        builtin functions -c fish_mode_prompt __autoenv_user_mode_prompt
+        set body (builtin functions fish_mode_prompt)
+        while set -q body[1]
+            set header $body[1]
+            set -e body[1]
+            builtin string match -q -- 'function *' $header; and break
         end
-        __autoenv_user_prompt
     end
+    builtin printf '%s\n' $header '    builtin printf %s "$__autoenv_prompt_text"' $body | builtin source
+end
+
+# An autoenv from before fish_mode_prompt carried the prefix wrapped
+# fish_prompt; an init over it puts that back.
+if builtin functions -q __autoenv_user_prompt
+    builtin functions -e fish_prompt
+    builtin functions -c __autoenv_user_prompt fish_prompt
+    builtin functions -e __autoenv_user_prompt
 end
 
 # Called from the helper's output: server PID listens on DIR.  Its tokens

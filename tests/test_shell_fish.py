@@ -6,6 +6,7 @@ from the shell's environment (VIRTUAL_ENV, PATH entry by entry, where
 """
 
 import os
+import re
 import stat
 import time
 
@@ -255,27 +256,77 @@ def test_helper_failing_says_so_once(fish_alone, proj, tmp_path):
     assert_active(fish.state(), proj)
 
 
-def prompt_definition(fish):
+def definition(fish, name="fish_prompt"):
     # fish 3.8+ notes in a comment where a copied function came from; the code is what counts.
-    text = fish.run("functions fish_prompt")
-    return [line for line in text.splitlines() if not line.startswith("#")]
+    # What follows the last `end` is the prompt's prefix.
+    lines = fish.run("functions %s" % name).splitlines()
+    return [line for line in lines[:len(lines) - lines[::-1].index("end")] if not line.startswith("#")]
 
 
 def test_prompt_prefix_shown_and_original_restored_exactly(fish, proj, tmp_path):
-    original = prompt_definition(fish)
+    """The prefix comes from fish_mode_prompt, whose output fish shows first:
+    fish_prompt is never touched, and the mode prompt is put back as it was."""
+    original = definition(fish)
+    original_mode = definition(fish, "fish_mode_prompt")
+    assert "fish_default_mode_prompt" in "\n".join(original_mode)
     assert fish.cd(proj).endswith("(proj) ")
     assert fish.run("true").endswith("(proj) ")
+    assert definition(fish) == original
+    assert definition(fish, "fish_mode_prompt") != original_mode
     fish.cd(str(tmp_path))
-    assert prompt_definition(fish) == original
-    assert fish.run("functions -q __autoenv_user_prompt; or echo gone").startswith("gone")
+    assert definition(fish) == original
+    assert definition(fish, "fish_mode_prompt") == original_mode
+    assert fish.run("functions -q __autoenv_user_mode_prompt; or echo gone").startswith("gone")
+
+
+@pytest.mark.parametrize("mode_prompt", [
+    "function fish_mode_prompt; printf '%s' '<m>'; end",
+    "function fish_mode_prompt; end",
+    "functions -e fish_mode_prompt",
+])
+def test_your_mode_prompt_kept_after_the_prefix(fish, proj, tmp_path, mode_prompt):
+    """Your own fish_mode_prompt (one that prints, an empty one, none at all)
+    still runs, after the prefix, and is exactly as it was once you leave."""
+    fish.run(mode_prompt)
+    shown = "<m>" if "<m>" in mode_prompt else ""
+    exists = "functions -q fish_mode_prompt; and echo yes; or echo no"
+    before = fish.run(exists).splitlines()[0]
+    original_mode = definition(fish, "fish_mode_prompt") if before == "yes" else None
+    assert fish.cd(proj).endswith("(proj) " + shown)
+    assert fish.run("false").endswith("(proj) " + shown)
+    fish.cd(str(tmp_path))
+    assert fish.run(exists).splitlines()[0] == before
+    if original_mode is not None:
+        assert definition(fish, "fish_mode_prompt") == original_mode
+    assert fish.cd(proj).endswith("(proj) " + shown)
+
+
+def test_vi_mode_indicator_follows_the_prefix(fish, proj):
+    # (Set as a variable: the function, typed at a dumb terminal, leaves the
+    # line editor waiting.  Which mode a dumb terminal shows varies.)
+    fish.run("set -g fish_key_bindings fish_vi_key_bindings")
+    printed = fish.cd(proj)
+    assert re.search(r"\(proj\) \[[NI]\] $", printed), printed
+
+
+def test_a_prompt_wrapped_by_an_older_autoenv_is_put_back(fish, proj):
+    """An older autoenv wrapped fish_prompt itself; the init of this one, run
+    again in that shell, restores it, and shows the prefix once."""
+    original = definition(fish)
+    fish.run("functions -c fish_prompt __autoenv_user_prompt; "
+             "function fish_prompt; printf '%s' '(old) '; __autoenv_user_prompt; end")
+    fish.run(fish.init_line())
+    assert definition(fish) == original
+    printed = fish.cd(proj)
+    assert printed.endswith("(proj) ") and "(old)" not in printed, printed
 
 
 def test_virtual_env_disable_prompt_honoured(fish, proj):
-    original = prompt_definition(fish)
+    original = definition(fish)
     fish.run("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1")
     printed = fish.cd(proj)
     assert "(proj)" not in printed
-    assert prompt_definition(fish) == original
+    assert definition(fish) == original
     assert_active(fish.state(), proj)
     # Changed while inside: the prompt follows at the next prompt.
     assert fish.run("set -e VIRTUAL_ENV_DISABLE_PROMPT").endswith("(proj) ")
@@ -339,6 +390,16 @@ def test_status_kept_for_the_user_and_their_prompt(fish, proj, tmp_path):
     assert fish.run("true").endswith("(proj) [0]")
     printed = fish.run("cd %s; false" % quote_for("fish", str(tmp_path)))
     assert printed.endswith("[1]") and "(proj)" not in printed, printed
+
+
+def test_pipestatus_kept_for_the_user_and_their_prompt(fish, proj):
+    token = fish.token
+    fish.run("function fish_prompt; printf '[%%s]' (string join '|' $pipestatus); printf '%%s' '%s''%s '; end"
+             % (token[:5], token[5:]))
+    fish.cd(proj)
+    printed = fish.run("false | true | sh -c 'exit 3'")
+    assert printed.endswith("(proj) [1|0|3]"), printed
+    assert fish.run("echo $pipestatus").startswith("1 0 3")
 
 
 def test_unchanged_prompts_start_no_process(fish_alone, proj, tmp_path):
