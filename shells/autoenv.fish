@@ -9,124 +9,66 @@ set -g __autoenv_forwarded @FORWARDED@
 # word is sought (__autoenv_compile).
 set -g __autoenv_sync_words (math 4 \* @SYNC_FROM@)
 
-# State between helper runs.  The helper proves what an answer depends on; the
-# shell re-checks that with builtin tests only, so an unchanged prompt or a cd
-# that changes nothing starts no process.
-# __autoenv_below: the directories from $PWD up to the one the answer hangs on
-# (__autoenv_key); __autoenv_below_test and __autoenv_above_test: those and the
-# ones above, as arguments of one `test`: DIR -nt STAMP -o ...  What the
-# prompt tests first, and how __autoenv_changed decides, follow from them
-# (__autoenv_compile).
-# __autoenv_extra: the paths among those outside the chain from $PWD to /.
-# __autoenv_token_dirs and __autoenv_token_serials: directories the server was
-# asked to vouch for, and the serial whose token file says it still does;
-# __autoenv_token_dir and __autoenv_token: the last of them looked at.
-# __autoenv_base_for, __autoenv_base_serial and __autoenv_base_news: a new
-# directory's chain that a token vouches for but for the directories the walk
-# into it found new (test arguments; see __autoenv_changed), and
-# __autoenv_base_fresh, 1 while that directory has no token of its own;
-# __autoenv_watch_pending: the directory whose chain the next prompt hands the
-# server to watch.
-# __autoenv_clean: directories a walk found without any watched name since the
-# stamp was written; __autoenv_walked: the directories walks started from (each
-# walk's own directories are in __autoenv_walked_below_N, their test arguments
-# in __autoenv_walked_test_N, and the token it went on with the test of the
-# directories it found new in __autoenv_walked_base_N).
-# Forgets what the last answer proved, before the helper gives the next one.
-function __autoenv_forget
-    set -g __autoenv_key
-    set -g __autoenv_below
-    set -g __autoenv_below_test
-    set -g __autoenv_above_test
-    set -g __autoenv_extra
-    set -g __autoenv_token_dirs
-    set -g __autoenv_token_serials
-    set -g __autoenv_token_dir
-    set -g __autoenv_token_before_dir
-    set -g __autoenv_base_for
-    set -g __autoenv_base_news
-    set -g __autoenv_base_fresh 0
+# The functions run at a prompt or a cd come first.  Whenever a function
+# starts a block or a call, fish counts the lines of the text it was sourced
+# from, from its start up to where the function stands (to report where it
+# is), at a few instructions a character: near the end of this file, that
+# cost more than the function's work.  `autoenv init fish` leaves the
+# comments out for the same reason.
+
+# Defines __autoenv_on_prompt, run at every prompt, for a check of KIND
+# (long, or short for the others; see __autoenv_compile): its common case in
+# as few builtins as can be, and no call, each of which costs fish more than
+# the stat calls it makes.  Anything else goes to __autoenv_prompt_work.
+# Defining a function again replaces its handlers: init twice hooks once.
+function __autoenv_define_on_prompt --argument-names kind
+    set -g __autoenv_on_prompt_for $kind
+    if builtin test $kind = long
+        # Nothing to do by the prompt's test (__autoenv_compile), and the
+        # server's token for $PWD at hand and standing, tested in place as
+        # __autoenv_serve_asleep does.  A directory walked into with no
+        # token of its own goes on the token of the directory it came from
+        # and the directories the walk found new, as __autoenv_changed
+        # does.  (A chain waiting to be handed over has no token at all.)
+        # Each test is written as "not (this -o that ...)": parentheses cost
+        # fish's `test` more than a comparison.  The words of the prompt's
+        # test and of the new directories' end in -o or are whole.
+        function __autoenv_on_prompt --on-event fish_prompt
+            if not builtin test $__autoenv_prompt_test -o "$__autoenv_token_dir" != "$PWD" -o ! -e /proc/$__autoenv_serve_pid/stat
+                builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
+                and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
+                and return
+            else if not builtin test $__autoenv_prompt_test -o "$__autoenv_base_for" != "$PWD" -o -z "$__autoenv_base_serial" \
+                    -o $__autoenv_base_news -z x -o ! -e /proc/$__autoenv_serve_pid/stat
+                builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
+                and builtin test -e $__autoenv_serve_tokens/$__autoenv_base_serial
+                and return
+            end
+            __autoenv_prompt_work
+        end
+    else
+        # The prompt's test (__autoenv_compile) finds nothing newer than the
+        # stamp.  (An existing directory is newer than a missing stamp; the
+        # paths are absolute, so none reads as an operator.)
+        function __autoenv_on_prompt --on-event fish_prompt
+            builtin test $__autoenv_prompt_test
+            and __autoenv_prompt_work
+        end
+    end
+end
+
+# The PWD handler switches the env at the cd itself, so `cd proj; and pytest`
+# runs the project's pytest; the prompt handler covers the first prompt and
+# changes made in place (autoenv disable).  fish keeps $status around event
+# handlers.  Defining a function again replaces its handlers: init twice hooks once.
+function __autoenv_on_pwd --on-variable PWD
+    # Until the answer is found to hold here (see __autoenv_compile).  A
+    # chain left to hand over was the directory before's (two cds on one
+    # line): the walk here leaves its own, if any.
+    set -g __autoenv_prompt_test -n x
     set -g __autoenv_watch_pending
-    __autoenv_forget_walks
-    set -g __autoenv_key_regex ''
-    __autoenv_compile
-end
-
-# Forgets the walks (see __autoenv_fresh), which of them $PWD and the
-# directory before it started, and the directories they found clean (a list
-# `contains` reads whole: kept as short as the walks).  A walk's number is the
-# next of __autoenv_walk_free (`count` would take a command substitution);
-# 16 of them, since each cd into a new directory looks through the list of
-# directories they started from, which fish copies to do so.
-function __autoenv_forget_walks
-    set -g __autoenv_walked
-    set -g __autoenv_clean
-    set -g __autoenv_walk_free $__autoenv_walk_numbers
-    set -g __autoenv_walk_here
-    set -g __autoenv_walk_before_dir
-    set -g __autoenv_walk_before
-end
-set -g __autoenv_walk_numbers (builtin string split ' ' -- '1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16')
-
-set -g __autoenv_ready 0
-set -g __autoenv_pwd
-set -g __autoenv_venv
-set -g __autoenv_stamp
-set -q __autoenv_failed; or set -g __autoenv_failed 0
-set -q __autoenv_warned; or set -g __autoenv_warned
-# Kept across a second init: the prompt may be wrapped already.
-set -q __autoenv_prompt_text; or set -g __autoenv_prompt_text
-set -q __autoenv_prompt_raw; or set -g __autoenv_prompt_raw
-set -q __autoenv_prompt_off; or set -g __autoenv_prompt_off 0
-# VIRTUAL_ENV_DISABLE_PROMPT as the last prompt that looked at it saw it.
-set -q __autoenv_prompt_seen; or set -g __autoenv_prompt_seen
-# The server (autoenv/serve.py) this shell asks in place of starting a helper;
-# kept when this file is sourced again, since it goes on serving.
-set -q __autoenv_serve_dir; or set -g __autoenv_serve_dir
-set -q __autoenv_serve_pid; or set -g __autoenv_serve_pid
-set -q __autoenv_serve_tokens; or set -g __autoenv_serve_tokens
-set -q __autoenv_serve_serial; or set -g __autoenv_serve_serial 0
-# Serials are BASE followed by two digits, 00 to 63, taken from a stock
-# (__autoenv_serve_stock, see __autoenv_serve_next); an init over one from
-# before the stock starts above the last serial.
-set -q __autoenv_serve_base; or set -g __autoenv_serve_base $__autoenv_serve_serial
-set -q __autoenv_serve_stock; or set -g __autoenv_serve_stock
-set -g __autoenv_serve_ends 00 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 \
-    32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63
-set -q __autoenv_serve_starts; or set -g __autoenv_serve_starts 0
-# The names of the variables sent to the server, as one expression; only
-# plain names go in, so it holds no other syntax.
-set -g __autoenv_forwarded_regex '^(?:'(builtin string join '|' -- (builtin string match -r -- '^[A-Za-z_][A-Za-z0-9_]*$' $__autoenv_forwarded))')'
-# fish holds no file open between commands, so it writes each request to a
-# file of its own (a FIFO's open would wait for ever for a server killed
-# just before it), and asks only a server /proc shows alive in its channel
-# (test -ef, which an old fish lacks: then fish does without).
-if builtin test -d /proc/self/fd -a / -ef / 2>/dev/null
-    set -g __autoenv_can_serve 1
-else
-    set -g __autoenv_can_serve 0
-end
-# The wait for an answer, in rounds: a read on a FIFO has no timeout in fish
-# and does not stop at Ctrl-C, so fish looks for the server's reply file
-# instead.  A round takes a few microseconds, an answer a millisecond or two;
-# all rounds, about a second here, then fish gives up on the server.
-set -g __autoenv_serve_inner (builtin string split '' -- (builtin string repeat -n 2000 x))
-set -g __autoenv_serve_outer (builtin string split '' -- (builtin string repeat -n 100 x))
-
-# A parent directory: `path dirname` (fish 3.5) takes half the time of a
-# regex replacement, each in a command substitution.
-if builtin contains -- path (builtin -n)
-    set -g __autoenv_can_path 1
-else
-    set -g __autoenv_can_path 0
-end
-
-# fish learnt `test -nt` late; without it every prompt asks the helper.
-# An existing file is newer than a missing one, and an old fish reports an error.
-if builtin test / -nt /__autoenv_missing_$fish_pid 2>/dev/null
-    set -g __autoenv_can_compare 1
-else
-    set -g __autoenv_can_compare 0
+    # (__autoenv_update, without a call: fish's calls cost.)
+    __autoenv_fresh; or __autoenv_answer
 end
 
 # Sets how __autoenv_changed decides, __autoenv_check, from the paths to
@@ -173,83 +115,80 @@ function __autoenv_compile
     return 0
 end
 
-# Defines __autoenv_on_prompt, run at every prompt, for a check of KIND
-# (long, or short for the others; see __autoenv_compile): its common case in
-# as few builtins as can be, and no call, each of which costs fish more than
-# the stat calls it makes.  Anything else goes to __autoenv_prompt_work.
-# Defining a function again replaces its handlers: init twice hooks once.
-function __autoenv_define_on_prompt --argument-names kind
-    set -g __autoenv_on_prompt_for $kind
-    if builtin test $kind = long
-        # Nothing to do by the prompt's test (__autoenv_compile), and the
-        # server's token for $PWD at hand and standing, tested in place as
-        # __autoenv_serve_asleep does.  A directory walked into with no
-        # token of its own goes on the token of the directory it came from
-        # and the directories the walk found new, as __autoenv_changed
-        # does.  (A chain waiting to be handed over has no token at all.)
-        # Each test is written as "not (this -o that ...)": parentheses cost
-        # fish's `test` more than a comparison.  The words of the prompt's
-        # test and of the new directories' end in -o or are whole.
-        function __autoenv_on_prompt --on-event fish_prompt
-            if not builtin test $__autoenv_prompt_test -o "$__autoenv_token_dir" != "$PWD" -o ! -e /proc/$__autoenv_serve_pid/stat
-                builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
-                and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
-                and return
-            else if not builtin test $__autoenv_prompt_test -o "$__autoenv_base_for" != "$PWD" -o -z "$__autoenv_base_serial" \
-                    -o $__autoenv_base_news -z x -o ! -e /proc/$__autoenv_serve_pid/stat
-                builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
-                and builtin test -e $__autoenv_serve_tokens/$__autoenv_base_serial
-                and return
+# Whether a path checked for $PWD (__autoenv_below_test and _above_test) is
+# newer than the stamp: one `test`, unless the chain is long and the server
+# vouches for it (__autoenv_serve_quiet), or for all of it but the
+# directories a walk into it found new, which fish then tests itself (and
+# goes on doing while that token stands: a walk through directories costs
+# the server nothing).  A long chain fish had to test whole is handed to the
+# server to watch, at the next prompt after its own check (a server at work
+# is not asleep, and vouches for nothing until it is: sent at the cd, the
+# prompt right after would test the whole chain again).
+function __autoenv_changed
+    switch $__autoenv_check
+        case short
+            builtin test $__autoenv_below_test $__autoenv_above_test -z x
+        case long
+            # A directory just walked into has no token of its own: no lookup.
+            if builtin test "$__autoenv_base_for" != "$PWD" -o "$__autoenv_base_fresh" != 1
+                __autoenv_serve_quiet; and return 1
             end
-            __autoenv_prompt_work
-        end
+            if builtin test "$__autoenv_base_for" = "$PWD" -a -n "$__autoenv_base_serial"
+                and __autoenv_serve_asleep $__autoenv_base_serial
+                builtin test $__autoenv_base_news -z x
+                return
+            end
+            builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 0
+            # (The prompt's test needs no change: with no token here, the
+            # prompt comes to __autoenv_prompt_work.)
+            builtin test "$__autoenv_token_dir" = "$PWD"; or set -g __autoenv_watch_pending $PWD
+            return 1
+        case '*'
+            return 0
+    end
+end
+
+# Whether the server vouches, unasked, that nothing checked for $PWD changed
+# since it last found it unchanged: __autoenv_serve_asleep on that check's
+# token (which __autoenv_on_prompt writes out: it runs at every deep
+# prompt).  The tokens for the last two directories asked about are kept at
+# hand (__autoenv_token_dir and __autoenv_token, _before_dir and _before):
+# looking one up in the lists takes a command substitution, which costs fish
+# more than all the rest.
+function __autoenv_serve_quiet
+    if builtin test "$__autoenv_token_dir" = "$PWD" -a -n "$__autoenv_token"
+        __autoenv_serve_asleep $__autoenv_token
+        return
+    end
+    set -l dir $__autoenv_token_dir
+    set -l token $__autoenv_token
+    if builtin test "$__autoenv_token_before_dir" = "$PWD"
+        set -g __autoenv_token $__autoenv_token_before
     else
-        # The prompt's test (__autoenv_compile) finds nothing newer than the
-        # stamp.  (An existing directory is newer than a missing stamp; the
-        # paths are absolute, so none reads as an operator.)
-        function __autoenv_on_prompt --on-event fish_prompt
-            builtin test $__autoenv_prompt_test
-            and __autoenv_prompt_work
-        end
+        builtin contains -- $PWD $__autoenv_token_dirs; or return 1
+        set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
+        set -g __autoenv_token $__autoenv_token_serials[$index]
     end
-end
-set -g __autoenv_on_prompt_for
-__autoenv_forget
-# Nothing answered yet.
-set -g __autoenv_prompt_test -n x
-
-# After an answer: the directory it hangs on as a regex, for the check at
-# each cd (a command substitution, which costs fish more than a dozen
-# builtins, made once here), and the prompt's test.  A fish too old to
-# escape a regex gets one that never matches: each cd then asks.
-function __autoenv_answered
-    set -g __autoenv_key_regex ''
-    if builtin test -n "$__autoenv_key"
-        set -l escaped (builtin string escape --style=regex -- (builtin string trim -r -c / -- "$__autoenv_key") 2>/dev/null)
-        and set -g __autoenv_key_regex "^$escaped(/|\$)"
-        or set -g __autoenv_key_regex '(?!)'
-    end
-    __autoenv_compile
+    set -g __autoenv_token_dir $PWD
+    set -g __autoenv_token_before_dir $dir
+    set -g __autoenv_token_before $token
+    __autoenv_serve_quiet
 end
 
-# __autoenv_has_watched DIR: whether DIR holds any watched name.  One `test`
-# built once from the names: a loop over them costs fish more than the stat
-# calls it makes, on every directory a cd walks.
-function __autoenv_define_has_watched
-    set -l expression
-    # The same for $PWD, __autoenv_watched_here: the arguments of a `test` in
-    # place (no call, at each first visit).
-    set -g __autoenv_watched_here
-    for name in $__autoenv_names
-        set -l path '"$argv[1]"'(builtin string escape -- /$name)
-        set -a expression -o -e $path -o -L $path
-        set -a __autoenv_watched_here -o -e ./$name -o -L ./$name
-    end
-    builtin printf '%s\n' "function __autoenv_has_watched; builtin test $expression[2..-1]; end" | builtin source
-    set -e __autoenv_watched_here[1]
+# Whether the server is asleep (state S in /proc/PID/stat; the name is
+# serve.PROCESS_NAME), and then whether TOKEN is there in its tokens
+# directory (or, with none given, that directory: the server renames it away
+# while it works, asleep or not).  Asleep, it has handled every event queued
+# so far, since the kernel queues one within the call that makes a change.
+# Asleep first, then the token: the other way round, an event could come
+# between.  Found through /proc/PID/cwd, the token also proves the process is
+# the server (see __autoenv_serve_open).  Its state is read only once /proc
+# has the process, so with no redirection of stderr.
+function __autoenv_serve_asleep --argument-names token
+    builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat; or return 1
+    builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
+    and builtin test -e "$__autoenv_serve_tokens/$token"
 end
-__autoenv_define_has_watched
-builtin functions -e __autoenv_define_has_watched
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 function __autoenv_fresh
@@ -400,6 +339,204 @@ function __autoenv_fresh
     return 0
 end
 
+# A prompt whose common case did not hold (see __autoenv_define_on_prompt).
+function __autoenv_prompt_work
+    if not builtin test "$PWD" = "$__autoenv_pwd" -a x"$VIRTUAL_ENV" = x"$__autoenv_venv" -a "$__autoenv_ready" = 1 \
+            -a x"$VIRTUAL_ENV_DISABLE_PROMPT" = x"$__autoenv_prompt_seen"
+        __autoenv_update
+        # VIRTUAL_ENV_DISABLE_PROMPT set or unset since: build the prefix again.
+        set -g __autoenv_prompt_seen "$VIRTUAL_ENV_DISABLE_PROMPT"
+        if builtin test -n "$__autoenv_prompt_raw" -a \( -n "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 0 \
+                -o -z "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 1 \)
+            __autoenv_prompt_set $__autoenv_prompt_raw
+        end
+    else
+        __autoenv_changed; and __autoenv_update
+        # A chain to hand the server, now that this prompt has done its check
+        # (a cd, which does its own, comes here by the other branch).  One for
+        # a directory left since (two cds on one line) is dropped: the common
+        # case waits for none.
+        if builtin test -n "$__autoenv_watch_pending"
+            builtin test "$__autoenv_watch_pending" = "$PWD"; and __autoenv_serve_watch
+            set -g __autoenv_watch_pending
+        end
+    end
+    # The answer holds for things as they are now: the prompt's test again,
+    # if a change (__autoenv_on_state) took it away and no answer since
+    # brought it back.
+    builtin test "$__autoenv_prompt_test" = "-n x"; and __autoenv_compile
+    return 0
+end
+
+function __autoenv_update
+    __autoenv_fresh; or __autoenv_answer
+end
+
+# An env activated or left by hand, VIRTUAL_ENV_DISABLE_PROMPT or
+# AUTOENV_SERVE changed: the prompt looks again (see __autoenv_compile).
+# Also run when an answer sets VIRTUAL_ENV, before it compiles.
+function __autoenv_on_state --on-variable VIRTUAL_ENV --on-variable VIRTUAL_ENV_DISABLE_PROMPT --on-variable AUTOENV_SERVE
+    set -g __autoenv_prompt_test -n x
+end
+
+# State between helper runs.  The helper proves what an answer depends on; the
+# shell re-checks that with builtin tests only, so an unchanged prompt or a cd
+# that changes nothing starts no process.
+# __autoenv_below: the directories from $PWD up to the one the answer hangs on
+# (__autoenv_key); __autoenv_below_test and __autoenv_above_test: those and the
+# ones above, as arguments of one `test`: DIR -nt STAMP -o ...  What the
+# prompt tests first, and how __autoenv_changed decides, follow from them
+# (__autoenv_compile).
+# __autoenv_extra: the paths among those outside the chain from $PWD to /.
+# __autoenv_token_dirs and __autoenv_token_serials: directories the server was
+# asked to vouch for, and the serial whose token file says it still does;
+# __autoenv_token_dir and __autoenv_token: the last of them looked at.
+# __autoenv_base_for, __autoenv_base_serial and __autoenv_base_news: a new
+# directory's chain that a token vouches for but for the directories the walk
+# into it found new (test arguments; see __autoenv_changed), and
+# __autoenv_base_fresh, 1 while that directory has no token of its own;
+# __autoenv_watch_pending: the directory whose chain the next prompt hands the
+# server to watch.
+# __autoenv_clean: directories a walk found without any watched name since the
+# stamp was written; __autoenv_walked: the directories walks started from (each
+# walk's own directories are in __autoenv_walked_below_N, their test arguments
+# in __autoenv_walked_test_N, and the token it went on with the test of the
+# directories it found new in __autoenv_walked_base_N).
+# Forgets what the last answer proved, before the helper gives the next one.
+function __autoenv_forget
+    set -g __autoenv_key
+    set -g __autoenv_below
+    set -g __autoenv_below_test
+    set -g __autoenv_above_test
+    set -g __autoenv_extra
+    set -g __autoenv_token_dirs
+    set -g __autoenv_token_serials
+    set -g __autoenv_token_dir
+    set -g __autoenv_token_before_dir
+    set -g __autoenv_base_for
+    set -g __autoenv_base_news
+    set -g __autoenv_base_fresh 0
+    set -g __autoenv_watch_pending
+    __autoenv_forget_walks
+    set -g __autoenv_key_regex ''
+    __autoenv_compile
+end
+
+# Forgets the walks (see __autoenv_fresh), which of them $PWD and the
+# directory before it started, and the directories they found clean (a list
+# `contains` reads whole: kept as short as the walks).  A walk's number is the
+# next of __autoenv_walk_free (`count` would take a command substitution);
+# 16 of them, since each cd into a new directory looks through the list of
+# directories they started from, which fish copies to do so.
+function __autoenv_forget_walks
+    set -g __autoenv_walked
+    set -g __autoenv_clean
+    set -g __autoenv_walk_free $__autoenv_walk_numbers
+    set -g __autoenv_walk_here
+    set -g __autoenv_walk_before_dir
+    set -g __autoenv_walk_before
+end
+set -g __autoenv_walk_numbers (builtin string split ' ' -- '1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16')
+
+set -g __autoenv_ready 0
+set -g __autoenv_pwd
+set -g __autoenv_venv
+set -g __autoenv_stamp
+set -q __autoenv_failed; or set -g __autoenv_failed 0
+set -q __autoenv_warned; or set -g __autoenv_warned
+# Kept across a second init: the prompt may be wrapped already.
+set -q __autoenv_prompt_text; or set -g __autoenv_prompt_text
+set -q __autoenv_prompt_raw; or set -g __autoenv_prompt_raw
+set -q __autoenv_prompt_off; or set -g __autoenv_prompt_off 0
+# VIRTUAL_ENV_DISABLE_PROMPT as the last prompt that looked at it saw it.
+set -q __autoenv_prompt_seen; or set -g __autoenv_prompt_seen
+# The server (autoenv/serve.py) this shell asks in place of starting a helper;
+# kept when this file is sourced again, since it goes on serving.
+set -q __autoenv_serve_dir; or set -g __autoenv_serve_dir
+set -q __autoenv_serve_pid; or set -g __autoenv_serve_pid
+set -q __autoenv_serve_tokens; or set -g __autoenv_serve_tokens
+set -q __autoenv_serve_serial; or set -g __autoenv_serve_serial 0
+# Serials are BASE followed by two digits, 00 to 63, taken from a stock
+# (__autoenv_serve_stock, see __autoenv_serve_next); an init over one from
+# before the stock starts above the last serial.
+set -q __autoenv_serve_base; or set -g __autoenv_serve_base $__autoenv_serve_serial
+set -q __autoenv_serve_stock; or set -g __autoenv_serve_stock
+set -g __autoenv_serve_ends 00 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 \
+    32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63
+set -q __autoenv_serve_starts; or set -g __autoenv_serve_starts 0
+# The names of the variables sent to the server, as one expression; only
+# plain names go in, so it holds no other syntax.
+set -g __autoenv_forwarded_regex '^(?:'(builtin string join '|' -- (builtin string match -r -- '^[A-Za-z_][A-Za-z0-9_]*$' $__autoenv_forwarded))')'
+# fish holds no file open between commands, so it writes each request to a
+# file of its own (a FIFO's open would wait for ever for a server killed
+# just before it), and asks only a server /proc shows alive in its channel
+# (test -ef, which an old fish lacks: then fish does without).
+if builtin test -d /proc/self/fd -a / -ef / 2>/dev/null
+    set -g __autoenv_can_serve 1
+else
+    set -g __autoenv_can_serve 0
+end
+# The wait for an answer, in rounds: a read on a FIFO has no timeout in fish
+# and does not stop at Ctrl-C, so fish looks for the server's reply file
+# instead.  A round takes a few microseconds, an answer a millisecond or two;
+# all rounds, about a second here, then fish gives up on the server.
+set -g __autoenv_serve_inner (builtin string split '' -- (builtin string repeat -n 2000 x))
+set -g __autoenv_serve_outer (builtin string split '' -- (builtin string repeat -n 100 x))
+
+# A parent directory: `path dirname` (fish 3.5) takes half the time of a
+# regex replacement, each in a command substitution.
+if builtin contains -- path (builtin -n)
+    set -g __autoenv_can_path 1
+else
+    set -g __autoenv_can_path 0
+end
+
+# fish learnt `test -nt` late; without it every prompt asks the helper.
+# An existing file is newer than a missing one, and an old fish reports an error.
+if builtin test / -nt /__autoenv_missing_$fish_pid 2>/dev/null
+    set -g __autoenv_can_compare 1
+else
+    set -g __autoenv_can_compare 0
+end
+
+set -g __autoenv_on_prompt_for
+__autoenv_forget
+# Nothing answered yet.
+set -g __autoenv_prompt_test -n x
+
+# After an answer: the directory it hangs on as a regex, for the check at
+# each cd (a command substitution, which costs fish more than a dozen
+# builtins, made once here), and the prompt's test.  A fish too old to
+# escape a regex gets one that never matches: each cd then asks.
+function __autoenv_answered
+    set -g __autoenv_key_regex ''
+    if builtin test -n "$__autoenv_key"
+        set -l escaped (builtin string escape --style=regex -- (builtin string trim -r -c / -- "$__autoenv_key") 2>/dev/null)
+        and set -g __autoenv_key_regex "^$escaped(/|\$)"
+        or set -g __autoenv_key_regex '(?!)'
+    end
+    __autoenv_compile
+end
+
+# __autoenv_has_watched DIR: whether DIR holds any watched name.  One `test`
+# built once from the names: a loop over them costs fish more than the stat
+# calls it makes, on every directory a cd walks.
+function __autoenv_define_has_watched
+    set -l expression
+    # The same for $PWD, __autoenv_watched_here: the arguments of a `test` in
+    # place (no call, at each first visit).
+    set -g __autoenv_watched_here
+    for name in $__autoenv_names
+        set -l path '"$argv[1]"'(builtin string escape -- /$name)
+        set -a expression -o -e $path -o -L $path
+        set -a __autoenv_watched_here -o -e ./$name -o -L ./$name
+    end
+    builtin printf '%s\n' "function __autoenv_has_watched; builtin test $expression[2..-1]; end" | builtin source
+    set -e __autoenv_watched_here[1]
+end
+__autoenv_define_has_watched
+builtin functions -e __autoenv_define_has_watched
+
 # Prints TEXT (a warning the helper cannot keep a record of) unless this
 # shell printed it already.
 function __autoenv_warn_once
@@ -505,48 +642,6 @@ function __autoenv_serve_next
     set -e __autoenv_serve_stock[1]
 end
 
-# Whether the server is asleep (state S in /proc/PID/stat; the name is
-# serve.PROCESS_NAME), and then whether TOKEN is there in its tokens
-# directory (or, with none given, that directory: the server renames it away
-# while it works, asleep or not).  Asleep, it has handled every event queued
-# so far, since the kernel queues one within the call that makes a change.
-# Asleep first, then the token: the other way round, an event could come
-# between.  Found through /proc/PID/cwd, the token also proves the process is
-# the server (see __autoenv_serve_open).  Its state is read only once /proc
-# has the process, so with no redirection of stderr.
-function __autoenv_serve_asleep --argument-names token
-    builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat; or return 1
-    builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
-    and builtin test -e "$__autoenv_serve_tokens/$token"
-end
-
-# Whether the server vouches, unasked, that nothing checked for $PWD changed
-# since it last found it unchanged: __autoenv_serve_asleep on that check's
-# token (which __autoenv_on_prompt writes out: it runs at every deep
-# prompt).  The tokens for the last two directories asked about are kept at
-# hand (__autoenv_token_dir and __autoenv_token, _before_dir and _before):
-# looking one up in the lists takes a command substitution, which costs fish
-# more than all the rest.
-function __autoenv_serve_quiet
-    if builtin test "$__autoenv_token_dir" = "$PWD" -a -n "$__autoenv_token"
-        __autoenv_serve_asleep $__autoenv_token
-        return
-    end
-    set -l dir $__autoenv_token_dir
-    set -l token $__autoenv_token
-    if builtin test "$__autoenv_token_before_dir" = "$PWD"
-        set -g __autoenv_token $__autoenv_token_before
-    else
-        builtin contains -- $PWD $__autoenv_token_dirs; or return 1
-        set -l index (builtin contains -i -- $PWD $__autoenv_token_dirs)
-        set -g __autoenv_token $__autoenv_token_serials[$index]
-    end
-    set -g __autoenv_token_dir $PWD
-    set -g __autoenv_token_before_dir $dir
-    set -g __autoenv_token_before $token
-    __autoenv_serve_quiet
-end
-
 # Asks the server to watch every path checked for $PWD (its chain and
 # __autoenv_extra) and leave a token while none changed since the stamp
 # (autoenv/watch.py); waits for nothing.  Only a server asleep is asked: one
@@ -559,39 +654,6 @@ function __autoenv_serve_watch
     builtin printf '%s\0' $__autoenv_serve_serial $PWD :watch $__autoenv_stamp $__autoenv_extra . \
         >$__autoenv_serve_dir/requests/$__autoenv_serve_serial; or return
     __autoenv_serve_token $__autoenv_serve_serial
-end
-
-# Whether a path checked for $PWD (__autoenv_below_test and _above_test) is
-# newer than the stamp: one `test`, unless the chain is long and the server
-# vouches for it (__autoenv_serve_quiet), or for all of it but the
-# directories a walk into it found new, which fish then tests itself (and
-# goes on doing while that token stands: a walk through directories costs
-# the server nothing).  A long chain fish had to test whole is handed to the
-# server to watch, at the next prompt after its own check (a server at work
-# is not asleep, and vouches for nothing until it is: sent at the cd, the
-# prompt right after would test the whole chain again).
-function __autoenv_changed
-    switch $__autoenv_check
-        case short
-            builtin test $__autoenv_below_test $__autoenv_above_test -z x
-        case long
-            # A directory just walked into has no token of its own: no lookup.
-            if builtin test "$__autoenv_base_for" != "$PWD" -o "$__autoenv_base_fresh" != 1
-                __autoenv_serve_quiet; and return 1
-            end
-            if builtin test "$__autoenv_base_for" = "$PWD" -a -n "$__autoenv_base_serial"
-                and __autoenv_serve_asleep $__autoenv_base_serial
-                builtin test $__autoenv_base_news -z x
-                return
-            end
-            builtin test $__autoenv_below_test $__autoenv_above_test -z x; and return 0
-            # (The prompt's test needs no change: with no token here, the
-            # prompt comes to __autoenv_prompt_work.)
-            builtin test "$__autoenv_token_dir" = "$PWD"; or set -g __autoenv_watch_pending $PWD
-            return 1
-        case '*'
-            return 0
-    end
 end
 
 # Called from the server's answer: it left token SERIAL for $PWD's chain.
@@ -649,10 +711,6 @@ function __autoenv_serve_ask
     return 1
 end
 
-function __autoenv_update
-    __autoenv_fresh; or __autoenv_answer
-end
-
 # Runs the helper, or asks the server, for $PWD and applies the answer.
 function __autoenv_answer
     # Answered for this directory before the helper starts: if Ctrl-C stops it
@@ -705,54 +763,4 @@ function __autoenv_answer
         # Asked again only after a cd into a directory that may matter.
     end
     set -g __autoenv_venv "$VIRTUAL_ENV"
-end
-
-# The PWD handler switches the env at the cd itself, so `cd proj; and pytest`
-# runs the project's pytest; the prompt handler covers the first prompt and
-# changes made in place (autoenv disable).  fish keeps $status around event
-# handlers.  Defining a function again replaces its handlers: init twice hooks once.
-function __autoenv_on_pwd --on-variable PWD
-    # Until the answer is found to hold here (see __autoenv_compile).  A
-    # chain left to hand over was the directory before's (two cds on one
-    # line): the walk here leaves its own, if any.
-    set -g __autoenv_prompt_test -n x
-    set -g __autoenv_watch_pending
-    # (__autoenv_update, without a call: fish's calls cost.)
-    __autoenv_fresh; or __autoenv_answer
-end
-
-# An env activated or left by hand, VIRTUAL_ENV_DISABLE_PROMPT or
-# AUTOENV_SERVE changed: the prompt looks again (see __autoenv_compile).
-# Also run when an answer sets VIRTUAL_ENV, before it compiles.
-function __autoenv_on_state --on-variable VIRTUAL_ENV --on-variable VIRTUAL_ENV_DISABLE_PROMPT --on-variable AUTOENV_SERVE
-    set -g __autoenv_prompt_test -n x
-end
-
-# A prompt whose common case did not hold (see __autoenv_define_on_prompt).
-function __autoenv_prompt_work
-    if not builtin test "$PWD" = "$__autoenv_pwd" -a x"$VIRTUAL_ENV" = x"$__autoenv_venv" -a "$__autoenv_ready" = 1 \
-            -a x"$VIRTUAL_ENV_DISABLE_PROMPT" = x"$__autoenv_prompt_seen"
-        __autoenv_update
-        # VIRTUAL_ENV_DISABLE_PROMPT set or unset since: build the prefix again.
-        set -g __autoenv_prompt_seen "$VIRTUAL_ENV_DISABLE_PROMPT"
-        if builtin test -n "$__autoenv_prompt_raw" -a \( -n "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 0 \
-                -o -z "$VIRTUAL_ENV_DISABLE_PROMPT" -a "$__autoenv_prompt_off" = 1 \)
-            __autoenv_prompt_set $__autoenv_prompt_raw
-        end
-    else
-        __autoenv_changed; and __autoenv_update
-        # A chain to hand the server, now that this prompt has done its check
-        # (a cd, which does its own, comes here by the other branch).  One for
-        # a directory left since (two cds on one line) is dropped: the common
-        # case waits for none.
-        if builtin test -n "$__autoenv_watch_pending"
-            builtin test "$__autoenv_watch_pending" = "$PWD"; and __autoenv_serve_watch
-            set -g __autoenv_watch_pending
-        end
-    end
-    # The answer holds for things as they are now: the prompt's test again,
-    # if a change (__autoenv_on_state) took it away and no answer since
-    # brought it back.
-    builtin test "$__autoenv_prompt_test" = "-n x"; and __autoenv_compile
-    return 0
 end

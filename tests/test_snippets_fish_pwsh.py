@@ -15,6 +15,7 @@ import subprocess
 
 from autoenv import detect, hook, render
 from autoenv.init import render_init, snippet_dir
+from autoenv.render.fish import strip_comments
 from conftest import require_shell
 from realshell import AUTOENV, make_venv, quote_for
 from test_quote_fish_pwsh import decode_pwsh, parse_errors
@@ -80,6 +81,64 @@ def test_fish_snippet_activates_in_a_project_silently(tmp_path):
     assert result.stderr == b""
     venv = str(proj / ".venv")
     assert result.stdout.decode().splitlines() == [venv, venv + "/bin", str(proj)]
+
+
+TRICKY_FISH = r"""# a comment line
+set -l a 'one
+# inside single quotes
+two'
+set -l b "three
+   # inside double quotes, \"quoted\"
+four"
+
+    # an indented comment, then a blank line
+
+printf '%s|' $a $b x#y \# 'it\'s' # a trailing comment: it's kept
+printf '\n'
+"""
+
+
+def test_fish_comment_lines_go_and_nothing_else(tmp_path):
+    stripped = strip_comments(TRICKY_FISH)
+    assert stripped == TRICKY_FISH.replace("# a comment line\n", "").replace(
+        "\n    # an indented comment, then a blank line\n\n", "")
+    before, after = (fish(script, tmp_path) for script in (TRICKY_FISH, stripped))
+    assert before.returncode == 0 and before.stderr == b""
+    assert after.stdout == before.stdout and b"# inside single quotes" in before.stdout
+
+
+def test_fish_snippet_has_no_comments_and_the_same_code(tmp_path):
+    """`autoenv init fish` leaves out the template's comments (fish counts
+    lines up to the running function at each block it starts), and every
+    function reads as in the template, comments aside."""
+    renderer = render.get("fish")
+    values = {"PYTHON": AUTOENV, "HELPER": AUTOENV, "NAMES": ["pyproject.toml"], "FORWARDED": ["PATH"],
+              "SYNC_FROM": "20"}
+    with open(os.path.join(snippet_dir(), "autoenv.fish"), encoding="utf-8") as handle:
+        template = handle.read()
+    whole = render.Shell.render_snippet(renderer, template, values)
+    stripped = renderer.render_snippet(template, values)
+    assert not re.search(r"(?m)^[ \t]*(#.*)?\n", stripped)
+    assert len(stripped) < len(whole) * 0.7
+    show = "for name in (functions -a | string match '__autoenv*'); functions $name; end"
+    shown = []
+    for text in (whole, stripped):
+        result = subprocess.run(FISH + ["-c", "source -; " + show], input=text.encode(), cwd=str(tmp_path),
+                                env=dict(os.environ, XDG_RUNTIME_DIR=str(tmp_path)), capture_output=True)
+        assert result.returncode == 0, result.stderr
+        shown.append([line for line in result.stdout.decode().splitlines() if not re.match(r"\s*(#|$)", line)])
+    assert shown[0] == shown[1] and len(shown[0]) > 300
+
+
+def test_fish_functions_a_prompt_or_cd_runs_come_first():
+    """fish counts the lines of the sourced text up to a function whenever it
+    runs a block or a call: the ones run at a prompt or a cd sit at the top."""
+    snippet = render_init("fish")
+    defined = re.findall(r"(?m)^function (\S+)", snippet)
+    hot = ["__autoenv_define_on_prompt", "__autoenv_on_pwd", "__autoenv_compile", "__autoenv_changed",
+           "__autoenv_serve_quiet", "__autoenv_serve_asleep", "__autoenv_fresh"]
+    assert defined[:len(hot)] == hot
+    assert snippet.index("function __autoenv_fresh") < len(snippet) / 4
 
 
 def test_fish_init_twice_hooks_once(tmp_path):

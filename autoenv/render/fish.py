@@ -1,5 +1,7 @@
 """fish: single-quoted words, PATH as a list, ``set -g``/``set -gx`` scopes."""
 
+import re
+
 from autoenv.render import Shell
 
 # Spelled outside the quotes, so every rendered value is one line of text.
@@ -49,6 +51,33 @@ def fish_quote(value):
     return "".join(parts)
 
 
+# What a fish script is made of, as far as finding its comments goes: a line
+# that is only a comment or blank, or else (kept) a quoted string (which may
+# span lines, and hold a "#" line), an escaped character, a comment (a "#"
+# at the start of a word) or a run of anything else.
+_FISH_TOKEN = re.compile(r"""
+    (?P<comment_line> ^[ \t]*(?:\#[^\n]*)?\n )
+  | (?P<kept> '(?:[^'\\]|\\.)*'
+            | "(?:[^"\\]|\\.)*"
+            | \\.
+            | (?<=[ \t;]) \#[^\n]*
+            | [^'"\\\#\n]+
+            | . )
+""", re.VERBOSE | re.MULTILINE | re.DOTALL)
+
+
+def strip_comments(script):
+    """``script`` without its comment-only and blank lines.
+
+    Whenever a fish function starts a block or a call, fish counts the lines
+    of the text it was sourced from, from its start up to where the function
+    stands, at a few instructions a character: comments make every function
+    defined below them cost more at each run.  A "#" line inside a quoted
+    string is text, and stays.
+    """
+    return _FISH_TOKEN.sub(r"\g<kept>", script)
+
+
 class Renderer(Shell):
     name = "fish"
     asks_server_at_prompt = True
@@ -57,6 +86,9 @@ class Renderer(Shell):
 
     def quote(self, value):
         return fish_quote(value)
+
+    def render_snippet(self, template, values):
+        return strip_comments(super().render_snippet(template, values))
 
     def export(self, name, value):
         return "set -gx %s %s;" % (name, self.quote(value))
