@@ -201,11 +201,10 @@ function __autoenv_fresh
         return 0
     end
     builtin test -n "$__autoenv_stamp"; or return 1
-    # A newline in a name would split the parent computed below; ask the helper.
-    builtin string match -q -- "*"\n"*" "$PWD"; and return 1
-    # Outside the directory the answer hangs on: the answer changes.  (No
-    # key: the regex is empty, and matches.)
-    builtin string match -q -r -- "$__autoenv_key_regex" "$PWD"; or return 1
+    # Outside the directory the answer hangs on: the answer changes.  (See
+    # __autoenv_answered: the glob may let in a directory that is not below
+    # the key, which the walk below then finds out.)
+    builtin string match -q -- "$__autoenv_key_glob" "$PWD/"; or return 1
     # A directory walked before since the stamp (cd back and forth): the
     # directories that walk found clean need only be unchanged.  A walk costs
     # fish a dozen builtins per directory, a memory a few builtins in all.
@@ -279,25 +278,17 @@ function __autoenv_fresh
             builtin test -z "$__autoenv_key"; or return 1
             break
         end
-        # The parent.  For a cd to a sibling or a child, the directory
-        # before's parent or that directory itself, matched as a literal
-        # (\Q...\E, so not for a name holding \E) without a command
-        # substitution, which costs fish more than these tests.
-        set -l parent
-        for known in $__autoenv_below[2] $__autoenv_below[1]
-            if builtin string match -q -r -- "^\\Q$known\\E/[^/]+\$" "$dir"; and not builtin string match -q -r -- '\\\\E' "$known"
-                set parent $known
-                break
-            end
-        end
-        if builtin test -n "$parent"
-            set dir $parent
-        else if builtin test $__autoenv_can_path = 1
-            set dir (builtin path dirname -- $dir)
+        # The parent: what a regex's named group captures is set as a
+        # variable (fish 3.2), with no command substitution, which costs fish
+        # more than the rest of a directory's walk.
+        if builtin test $__autoenv_can_capture = 1
+            builtin string match -q -r -- '^(?s)(?<dir>.*)/[^/]*$' "$dir"
         else
             set dir (builtin string replace -r -- '/[^/]*$' '' "$dir")
-            builtin test -n "$dir"; or set dir /
+            # A name holding a newline comes back split: the helper walks it.
+            set -q dir[2]; and return 1
         end
+        builtin test -n "$dir"; or set dir /
     end
     set -g __autoenv_below $below
     set -g __autoenv_below_test $below_test
@@ -418,7 +409,7 @@ function __autoenv_forget
     set -g __autoenv_base_fresh 0
     set -g __autoenv_watch_pending
     __autoenv_forget_walks
-    set -g __autoenv_key_regex ''
+    set -g __autoenv_key_glob '*'
     __autoenv_compile
 end
 
@@ -483,13 +474,15 @@ end
 set -g __autoenv_serve_inner (builtin string split '' -- (builtin string repeat -n 2000 x))
 set -g __autoenv_serve_outer (builtin string split '' -- (builtin string repeat -n 100 x))
 
-# A parent directory: `path dirname` (fish 3.5) takes half the time of a
-# regex replacement, each in a command substitution.
-if builtin contains -- path (builtin -n)
-    set -g __autoenv_can_path 1
+# Named groups of a regex set variables from fish 3.2 (see __autoenv_fresh);
+# an older fish ignores the name, and the probe stays unset.
+builtin string match -q -r -- '(?<__autoenv_probe>.)' x
+if set -q __autoenv_probe
+    set -g __autoenv_can_capture 1
 else
-    set -g __autoenv_can_path 0
+    set -g __autoenv_can_capture 0
 end
+set -e __autoenv_probe
 
 # fish learnt `test -nt` late; without it every prompt asks the helper.
 # An existing file is newer than a missing one, and an old fish reports an error.
@@ -504,16 +497,18 @@ __autoenv_forget
 # Nothing answered yet.
 set -g __autoenv_prompt_test -n x
 
-# After an answer: the directory it hangs on as a regex, for the check at
-# each cd (a command substitution, which costs fish more than a dozen
-# builtins, made once here), and the prompt's test.  A fish too old to
-# escape a regex gets one that never matches: each cd then asks.
+# After an answer: the directory it hangs on as a glob that "$PWD/" matches
+# below it, for the check at each cd (made once here: a command
+# substitution costs fish more than a dozen builtins), and the prompt's
+# test.  A glob, since fish compiles a regex at each match, which costs it
+# more than the match.  Its wildcards may let in more than the directory:
+# `string match` reads * and ? in the name as wildcards, and a backslash
+# (which it may read as an escape) is made one; the walk up from $PWD finds
+# out a directory let in wrongly (see __autoenv_fresh).
 function __autoenv_answered
-    set -g __autoenv_key_regex ''
-    if builtin test -n "$__autoenv_key"
-        set -l escaped (builtin string escape --style=regex -- (builtin string trim -r -c / -- "$__autoenv_key") 2>/dev/null)
-        and set -g __autoenv_key_regex "^$escaped(/|\$)"
-        or set -g __autoenv_key_regex '(?!)'
+    set -g __autoenv_key_glob '*'
+    if builtin test -n "$__autoenv_key" -a "$__autoenv_key" != /
+        set -g __autoenv_key_glob (builtin printf '%s' "$__autoenv_key" | builtin string replace -a -- \\ '*' | builtin string collect)/'*'
     end
     __autoenv_compile
 end

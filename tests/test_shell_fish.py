@@ -197,15 +197,16 @@ def test_hostile_directory_name(fish, tmp_path):
     assert not [name for name in os.listdir(fish.home) if name.startswith("pwned")]
 
 
-@pytest.mark.parametrize("can_path", ["1", "0"])
-def test_a_walk_finds_each_parent_with_or_without_path(spawn, proj, can_path):
-    """fish 3.5 and later find a parent with `path dirname`, older ones with a
-    regex: both give the same directories for hostile names, and a marker in
-    one of them counts at the next prompt."""
+@pytest.mark.parametrize("can_capture", ["1", "0"])
+def test_a_walk_finds_each_parent_with_or_without_named_groups(spawn, proj, can_capture):
+    """fish 3.2 and later find a parent with a regex's named group, older
+    ones with a command substitution: both give the same directories for
+    hostile names, and a marker in one of them counts at the next prompt."""
     fish = spawn("fish", env={"AUTOENV_CREATE": "0"})
-    fish.run("set -g __autoenv_can_path %s" % can_path)
-    # (A name with a newline is never walked: the helper answers for it.)
-    outer = os.path.join(proj, HOSTILE.replace("\n", " "))
+    fish.run("set -g __autoenv_can_capture %s" % can_capture)
+    # (A command substitution splits a name with a newline: then the helper
+    # answers for it, and nothing is walked.)
+    outer = os.path.join(proj, HOSTILE if can_capture == "1" else HOSTILE.replace("\n", " "))
     middle = os.path.join(outer, "-x y")
     inner = os.path.join(middle, "in")
     os.makedirs(inner)
@@ -215,9 +216,9 @@ def test_a_walk_finds_each_parent_with_or_without_path(spawn, proj, can_path):
     fish.run("true")
     fish.cd(inner)
     assert_active(fish.state(), proj)
-    printed = fish.run("printf '<%s>\\n' $__autoenv_below; echo walk=$__autoenv_walk_here")
-    walked = [line for line in printed.splitlines() if line.startswith("<")]
-    assert walked == ["<%s>" % path for path in (inner, middle, outer)], walked
+    printed = fish.run("printf '<%s>' $__autoenv_below; echo; echo walk=$__autoenv_walk_here")
+    walked = printed[printed.index("<"):printed.rindex(">") + 1]
+    assert walked == "".join("<%s>" % path for path in (inner, middle, outer)), walked
     assert "walk=1" in printed, "the helper answered: nothing was walked"
     open(os.path.join(middle, ".autoenv-disable"), "w").close()
     fish.run("true")

@@ -434,22 +434,28 @@ def test_a_fifth_shell_needs_only_a_renderer(tmp_path):
     assert "call __autoenv_prompt_set ('(proj) ',)" in text
 
 
-def test_fish_matches_the_answers_directory_as_a_regex_of_its_literal_name(tmp_path):
+def test_fish_matches_the_answers_directory_as_a_glob_that_errs_only_inwards(tmp_path):
     """fish checks a cd against the directory the answer hangs on with one
-    regex made per answer: every character of the name is literal, so a
-    sibling the unescaped pattern would match is outside, and nothing is
-    printed (a broken pattern would print at each cd)."""
+    glob made per answer.  The project's own directories match, the
+    directories around it do not; a lookalike the glob's wildcards let in
+    (a * or ? in the name, a backslash made a *) is found outside by the walk
+    up, and gets the right answer."""
     proj = tmp_path / "p.j*+?()[]{}|^$\\ é'\""
     (proj / "src" / "a").mkdir(parents=True)
     (proj / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     make_venv(str(proj / ".venv"))
-    lookalike = tmp_path / "pXjjj1"
-    lookalike.mkdir()
+    lookalike = tmp_path / "p.jXX+Y()[]{}|^$Z é'\""
+    (lookalike / "sub").mkdir(parents=True)
+    outside = tmp_path / "p.j"
+    outside.mkdir()
     script = ("autoenv init fish | source; __autoenv_on_prompt; "
               "printf '%s\\n' $__autoenv_key; "
-              "for dir in $argv; string match -q -r -- $__autoenv_key_regex $dir; and echo in; or echo out; end")
+              "for dir in $argv; string match -q -- $__autoenv_key_glob $dir/; and echo in; or echo out; end; "
+              "cd $argv[3]/sub; printf '[%s]\\n' \"$VIRTUAL_ENV\"; cd $argv[2]; printf '[%s]\\n' \"$VIRTUAL_ENV\"")
     result = fish(script, proj, env=dict(os.environ, PATH=os.path.dirname(AUTOENV) + ":" + BASE,
                                          XDG_RUNTIME_DIR=str(tmp_path), AUTOENV_CREATE="0"),
-                  args=[str(proj), str(proj / "src" / "a"), str(lookalike), str(tmp_path)])
+                  args=[str(proj), str(proj / "src" / "a"), str(lookalike), str(outside), str(tmp_path)])
     assert result.stderr == b""
-    assert result.stdout.decode().split("\n") == [str(proj), "in", "in", "out", "out", ""]
+    venv = str(proj / ".venv")
+    assert result.stdout.decode().split("\n") == [str(proj), "in", "in", "in", "out", "out",
+                                                  "[]", "[%s]" % venv, ""]
