@@ -187,6 +187,7 @@ class Watcher:
 
     def _open(self):
         self.fd = inotify_open(self._init)
+        self.stamp_wd = None  # the watch on the stamp itself (see _watch_stamp)
         self.wd_of = {}  # path -> the descriptor of its own watch
         self.paths_of = {}  # descriptor -> paths it watches (any change to them counts)
         # descriptor -> {name: missing paths below that name}: the watch on
@@ -222,6 +223,8 @@ class Watcher:
             self.stamp_ns = stamp_ns
             self.generation += 1
             self.remote = remote_devices()  # mounts come and go
+        if self.stamp_wd is None and not self._watch_stamp(stamp, stamp_ns):
+            return None
         clean = True
         for path in paths:
             if path in self.changed:
@@ -230,9 +233,30 @@ class Watcher:
                 newer = self._watch_and_compare(path, stamp_ns)
                 if newer is None:
                     return None
-                clean = clean and not newer
-                self.trusted.add(path)
+                if newer:
+                    # Dirty until a new stamp, as after an event: asked again
+                    # with this stamp (the shell checks twice on its way to
+                    # a new answer), the answer is the same.
+                    self.changed.add(path)
+                    clean = False
+                else:
+                    self.trusted.add(path)
         return clean
+
+    def _watch_stamp(self, stamp, stamp_ns):
+        """Watch the stamp file itself: a new answer dates it anew, and
+        `autoenv allow` / `deny` date every shell's stamp back to 1970
+        (trust.expire_stamps), which no checked path shows.  Either way the
+        shell's paths are to be compared with a new time, and nothing is
+        trusted until it asks again (_event).  False when the stamp changed
+        before its watch was in place (the stat after shows it)."""
+        wd, _ = self._add_watch(stamp, FILE_EVENTS)
+        try:
+            same = wd is not None and os.stat(stamp).st_mtime_ns == stamp_ns
+        except OSError:
+            same = False
+        self.stamp_wd = wd if same else None
+        return same
 
     def _watch_and_compare(self, path, stamp_ns):
         """Put a watch on ``path`` (or on the way down to it), then whether it
@@ -290,6 +314,14 @@ class Watcher:
         if mask & IN_Q_OVERFLOW:
             # Events were lost: every path is compared with the stamp again.
             self.trusted.clear()
+            return True
+        if wd == self.stamp_wd:
+            # The stamp changed (see _watch_stamp): nothing is trusted, and
+            # the next question starts over from the stamp as it is then.
+            self.trusted.clear()
+            self.stamp_ns = None
+            if mask & IN_IGNORED:
+                self.stamp_wd = None
             return True
         if mask & IN_ATTRIB and name:
             return False  # an entry's own attributes: the directory is unchanged

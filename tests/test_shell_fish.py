@@ -334,27 +334,33 @@ def test_virtual_env_disable_prompt_honoured(fish, proj):
     assert not fish.run("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1").endswith("(proj) ")
 
 
-def test_a_state_change_is_seen_once_and_the_prompt_is_quick_again(fish, proj, tmp_path):
+@pytest.mark.parametrize("serve", ["1", "0"])
+def test_a_state_change_is_seen_once_and_the_prompt_is_quick_again(spawn, proj, tmp_path, serve):
     """The prompt compares neither $PWD nor VIRTUAL_ENV nor
     VIRTUAL_ENV_DISABLE_PROMPT nor AUTOENV_SERVE: setting any of them takes
     the prompt's test away until a prompt has looked, and that prompt brings
-    it back."""
+    it back.  (With a server, this chain is the server's to vouch for, and
+    the prompt's own test is plain false; without one, it tests each path.)"""
+    fish = spawn("fish", env={"AUTOENV_SERVE": serve})
     fish.cd(proj)
     armed = 'string join " " -- $__autoenv_prompt_test'
     quick = fish.run(armed).splitlines()[0]
-    assert quick.endswith("-z x") and "-nt" in quick
+    assert quick == "-z x" if serve == "1" else (quick.endswith("-z x") and "-nt" in quick)
     other = make_venv(str(tmp_path / "envs" / "other"))
     for change, check in (("set -gx VIRTUAL_ENV $VIRTUAL_ENV", lambda: assert_active(fish.state(), proj)),
                           ("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1", None),
                           ("set -e VIRTUAL_ENV_DISABLE_PROMPT", None),
-                          ("set -gx AUTOENV_SERVE 0", None),
-                          ("set -e AUTOENV_SERVE", None),
+                          ("set -gx AUTOENV_SERVE %s" % ("0" if serve == "1" else "1"), None),
+                          ("set -gx AUTOENV_SERVE %s" % serve, None),
                           ("source %s" % quote_for("fish", os.path.join(other, "bin", "activate.fish")), None),
                           ("deactivate", lambda: assert_active(fish.state(), proj))):
         # In one line: the change, then what the prompt will test.
         assert fish.run("%s; %s" % (change, armed)).splitlines()[0] == "-n x", change
-        # The prompt after it looked, and made its test quick again.
-        assert fish.run(armed).splitlines()[0] == quick, change
+        # The prompt after it looked, and made its test quick again (the
+        # other kind of test while the server's use is switched).
+        again = fish.run(armed).splitlines()[0]
+        switched = "AUTOENV_SERVE" in change and not change.endswith(" " + serve)
+        assert again.endswith("-z x") if switched else again == quick, change
         if check:
             check()
     assert not fish.run("set -gx VIRTUAL_ENV_DISABLE_PROMPT 1").endswith("(proj) ")

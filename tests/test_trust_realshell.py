@@ -69,6 +69,29 @@ def test_tracked_env_is_refused_once_per_visit_then_allowed_and_denied(spawn, cl
     assert_inactive(shell.state())
 
 
+@pytest.mark.parametrize("kind", SHELLS)
+def test_allow_and_deny_reach_a_shell_deep_in_a_tree(spawn, tmp_path, kind):
+    """Deep in a tree the server vouches for the chain; `allow` and `deny`
+    change no directory on it, but date the stamp back: the next prompt
+    still picks them up."""
+    deep = tmp_path.joinpath(*("d%02d" % i for i in range(25)))
+    root = deep / "cloned"
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'cloned'\n")
+    make_venv(str(root / ".venv"))
+    git("init", "-q", cwd=root)
+    git("add", ".venv/pyvenv.cfg", "pyproject.toml", cwd=root)
+    shell = spawn(kind)
+    env = str(root / ".venv")
+    assert shell.cd(str(root)).count(REFUSED) == 1
+    for _ in range(3):
+        shell.run("true")  # the chain handed to the server, and its token standing
+    assert "allowed %s" % env in shell.run(autoenv_line(kind, "allow"))
+    assert shell.state()["VIRTUAL_ENV"] == env
+    assert "denied %s" % env in shell.run(autoenv_line(kind, "deny"))
+    assert_inactive(shell.state())
+
+
 @pytest.mark.parametrize("kind", ["bash", "zsh"])
 def test_allow_in_one_shell_reaches_another_open_shell(spawn, cloned, kind):
     first, second = spawn(kind), spawn(kind)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from autoenv import serve, watch
+from autoenv import serve, trust, watch
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
 
@@ -65,6 +65,15 @@ def test_dirs_newer_than_the_stamp_are_dirty_then_clean_for_a_new_stamp(watcher,
     stamp_at(stamp, later())
     assert watcher.clean_since(stamp, paths) is True
     assert watcher.clean_since(stamp, paths) is True
+
+
+def test_a_path_newer_than_the_stamp_stays_dirty_while_the_stamp_does(watcher, tree, tmp_path):
+    """A shell asks twice with one stamp on its way to a new answer (its
+    prompt's check, then the update's): both times it hears "changed"."""
+    paths = watch.checked_paths(str(tree), [])
+    stamp = stamp_at(str(tmp_path.parent / "twice.stamp"), 0)
+    assert watcher.clean_since(stamp, paths) is False
+    assert watcher.clean_since(stamp, paths) is False
 
 
 @pytest.mark.parametrize("level", [0, 12, 26])
@@ -217,7 +226,7 @@ def checker(tmp_path):
     channel = tmp_path / ("serve-1-" + "ab12" * 3)
     channel.mkdir()
     os.mkdir(serve.tokens_dir(str(channel)))
-    made = serve.Checker(str(channel))
+    made = serve.Checker(str(channel), 20)
     yield made, pathlib.Path(serve.tokens_dir(str(channel)))
     if made.watcher:
         made.watcher.close()
@@ -249,6 +258,24 @@ def test_a_clean_reply_leaves_a_token_until_a_path_it_vouched_for_changes(checke
     assert not (tokens / "1").exists()
     assert ask(made, "2", tree, stamp) == "d"
     assert not (tokens / "2").exists()
+
+
+def test_a_stamp_dated_back_takes_every_token_away(checker, tree, tmp_path):
+    """`autoenv allow` and `deny` date every shell's stamp back to 1970
+    (trust.expire_stamps), which changes no path on any chain: the server
+    watches the stamp itself."""
+    made, tokens = checker
+    runtime = tmp_path.parent / "runtime"
+    (runtime / "autoenv").mkdir(parents=True)
+    stamp = stamp_at(str(runtime / "autoenv" / "1.stamp"), later())
+    assert ask(made, "1", tree, stamp) == "c"
+    assert trust.expire_stamps({"XDG_RUNTIME_DIR": str(runtime), "XDG_CACHE_HOME": str(runtime / "cache"),
+                                "HOME": str(runtime)}) >= 1
+    made.events()
+    assert not (tokens / "1").exists()
+    assert ask(made, "2", tree, stamp) == "d"
+    assert ask(made, "3", tree, stamp) == "d"
+    assert not (tokens / "3").exists()
 
 
 def test_tokens_for_other_directories_stay_while_theirs_are_unchanged(checker, tree, tmp_path):
@@ -298,7 +325,7 @@ def test_a_removed_channel_takes_its_tokens_along(tmp_path):
     channel = tmp_path / ("serve-1-" + "cd34" * 3)
     channel.mkdir()
     os.mkdir(serve.tokens_dir(str(channel)))
-    made = serve.Checker(str(channel))
+    made = serve.Checker(str(channel), 20)
     made.begin()
     open(os.path.join(made.dir, "1"), "w").close()
     serve.remove_channel(str(channel))
