@@ -314,6 +314,9 @@ function __autoenv_fresh
     else
         set -g __autoenv_base_serial
     end
+    # As many new directories as a chain fish leaves to the server: tested
+    # whole once and handed over, rather than tested at every prompt.
+    set -q __autoenv_base_news[$__autoenv_sync_words]; and set -g __autoenv_base_serial
     set -g __autoenv_base_for $PWD
     set -g __autoenv_base_fresh 1
     set -g __autoenv_pwd $PWD
@@ -325,7 +328,12 @@ function __autoenv_fresh
     set -g -a __autoenv_walked $PWD
     set -g __autoenv_walked_below_$seen $below
     set -g __autoenv_walked_test_$seen $below_test
-    set -g __autoenv_walked_base_$seen "$__autoenv_base_serial" $__autoenv_base_news
+    # (The directories found new count only with a token to go on.)
+    if builtin test -n "$__autoenv_base_serial"
+        set -g __autoenv_walked_base_$seen $__autoenv_base_serial $__autoenv_base_news
+    else
+        set -g __autoenv_walked_base_$seen ''
+    end
     set -g __autoenv_walk_here $seen
     return 0
 end

@@ -225,6 +225,28 @@ def test_a_walk_finds_each_parent_with_or_without_named_groups(spawn, proj, can_
     assert_inactive(fish.state())
 
 
+def test_a_walk_into_many_new_directories_is_handed_over_not_tested_at_each_prompt(fish, proj):
+    """A walk that finds as many new directories as a chain fish leaves to
+    its server does not go on the token of the directory it came from (its
+    prompt would test them all each time): the chain is tested whole once
+    and handed over, and a marker in it still counts at the next prompt."""
+    deep = os.path.join(proj, *("w%d" % i for i in range(8)))
+    os.makedirs(deep)
+    fish.cd(proj)
+    fish.run("sleep 0.1")
+    for _ in range(2):
+        fish.run("true")
+    assert fish.run("echo $__autoenv_check").startswith("long")
+    fish.cd(deep)
+    for _ in range(2):
+        fish.run("true")
+    printed = fish.run('printf "base=[%s] own=[%s]\\n" "$__autoenv_base_serial" "$__autoenv_token_dir"')
+    assert "base=[] own=[%s]" % deep in printed, printed
+    open(os.path.join(proj, "w0", "w1", ".autoenv-disable"), "w").close()
+    fish.run("true")
+    assert_inactive(fish.state())
+
+
 def test_helper_missing_says_so_once_and_the_shell_works(fish, proj, tmp_path):
     other = new_project(str(tmp_path / "other"))
     fish.cd(str(tmp_path))
