@@ -188,6 +188,7 @@ class Watcher:
     def _open(self):
         self.fd = inotify_open(self._init)
         self.stamp_wd = None  # the watch on the stamp itself (see _watch_stamp)
+        self.stamp_path = None
         self.wd_of = {}  # path -> the descriptor of its own watch
         self.paths_of = {}  # descriptor -> paths it watches (any change to them counts)
         # descriptor -> {name: missing paths below that name}: the watch on
@@ -223,7 +224,7 @@ class Watcher:
             self.stamp_ns = stamp_ns
             self.generation += 1
             self.remote = remote_devices()  # mounts come and go
-        if self.stamp_wd is None and not self._watch_stamp(stamp, stamp_ns):
+        if (self.stamp_wd is None or stamp != self.stamp_path) and not self._watch_stamp(stamp, stamp_ns):
             return None
         clean = True
         for path in paths:
@@ -256,6 +257,7 @@ class Watcher:
         except OSError:
             same = False
         self.stamp_wd = wd if same else None
+        self.stamp_path = stamp
         return same
 
     def _watch_and_compare(self, path, stamp_ns):

@@ -278,6 +278,21 @@ def test_a_stamp_dated_back_takes_every_token_away(checker, tree, tmp_path):
     assert not (tokens / "3").exists()
 
 
+def test_a_stamp_that_moved_is_watched_where_it_is_now(watcher, tree, tmp_path):
+    """A shell whose stamp could no longer be written where it was gets one
+    elsewhere (hook.place_stamp): that one's changes count."""
+    paths = watch.checked_paths(str(tree), [])
+    first = stamp_at(str(tmp_path.parent / "first.stamp"), later())
+    assert watcher.clean_since(first, paths) is True
+    second = stamp_at(str(tmp_path.parent / "second.stamp"), later())
+    assert watcher.clean_since(second, paths) is True
+    generation = watcher.generation
+    stamp_at(second, 0)
+    watcher.drain()
+    assert watcher.generation > generation
+    assert watcher.clean_since(second, paths) is False
+
+
 def test_tokens_for_other_directories_stay_while_theirs_are_unchanged(checker, tree, tmp_path):
     made, tokens = checker
     other = tmp_path / "other" / "deep"
