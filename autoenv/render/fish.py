@@ -81,10 +81,6 @@ def strip_comments(script):
 class Renderer(Shell):
     name = "fish"
     asks_server_at_prompt = True
-    # A path costs fish's `test -nt` about 40k instructions (it converts both
-    # paths to bytes a character at a time), the server's word about 220k
-    # (benchmarks/instructions.py): from 6 paths, the word is cheaper.
-    sync_from_paths = 6
     snippet_suffix = "fish"
     tests_mtimes_at_once = True
 
