@@ -42,6 +42,6 @@ def render_init(shell_name, templates=None):
             "HELPER": helper_path(),
             "NAMES": list(detect.WATCHED_NAMES),
             "FORWARDED": list(serve.FORWARDED),
-            "SYNC_FROM": str(renderer.sync_from_paths),
+            "SYNC_FROM": str(serve.SYNC_FROM_PATHS),
         },
     )

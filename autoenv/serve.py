@@ -52,6 +52,12 @@ FORWARDED = (
 # before it opens a FIFO: elsewhere fish stays on a process per switch.
 SERVED_SHELLS = ("bash", "zsh", "fish")
 
+# From this many paths to check (a chain this deep), a shell leaves the check
+# to its server (Sync, then its tokens) instead of testing each path: on the
+# machine measured (benchmarks/run.py) fewer cost the shell's own tests no
+# more, while the server's word costs the same however deep.
+SYNC_FROM_PATHS = 20
+
 # The server's process name (Linux): `ps` shows what it is, and a shell reads
 # its state from /proc/PID/stat, which begins "PID (autoenv-serve) S " while
 # it sleeps (the snippets spell it out too).
@@ -392,10 +398,8 @@ class Checker:
     MAX_TOKENS = 256
     BUSY = ".busy"
 
-    def __init__(self, channel, sync_from_paths):
+    def __init__(self, channel):
         self.idle_dir = tokens_dir(channel)  # made with the channel (start)
-        # (render.Shell.sync_from_paths: from how many paths the shell wants a token.)
-        self.sync_from_paths = sync_from_paths
         self.dir = self.idle_dir
         self.tokens = []  # serials with a token file, oldest first
         self.watcher = None
@@ -446,7 +450,7 @@ class Checker:
         when that chain is long enough for the shell to want one, else None."""
         from autoenv import watch
 
-        if len(watch.checked_paths(pwd, extras)) < self.sync_from_paths:
+        if len(watch.checked_paths(pwd, extras)) < SYNC_FROM_PATHS:
             return None
         return serial if self.status(serial, pwd, Sync(stamp, extras)) == "c" else None
 
@@ -524,7 +528,7 @@ def main(argv):
     asked = time.monotonic()
     shell_ticks = cpu_ticks(shell_pid)
     try:
-        checker = Checker(channel, shell.sync_from_paths)
+        checker = Checker(channel)
         while shell_ended is not None or shell_alive(shell_pid):
             left = idle - (time.monotonic() - asked)
             if left <= 0:

@@ -226,7 +226,7 @@ def checker(tmp_path):
     channel = tmp_path / ("serve-1-" + "ab12" * 3)
     channel.mkdir()
     os.mkdir(serve.tokens_dir(str(channel)))
-    made = serve.Checker(str(channel), 20)
+    made = serve.Checker(str(channel))
     yield made, pathlib.Path(serve.tokens_dir(str(channel)))
     if made.watcher:
         made.watcher.close()
@@ -340,7 +340,7 @@ def test_a_removed_channel_takes_its_tokens_along(tmp_path):
     channel = tmp_path / ("serve-1-" + "cd34" * 3)
     channel.mkdir()
     os.mkdir(serve.tokens_dir(str(channel)))
-    made = serve.Checker(str(channel), 20)
+    made = serve.Checker(str(channel))
     made.begin()
     open(os.path.join(made.dir, "1"), "w").close()
     serve.remove_channel(str(channel))

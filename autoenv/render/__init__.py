@@ -31,12 +31,6 @@ class Shell:
     # A long chain is checked by the shell's server (serve.Sync) instead: the
     # helper sends __autoenv_extra, the checked paths outside the chain.
     asks_server_at_prompt = False
-    # From this many paths to check (a chain this deep), the shell leaves the
-    # check to its server (serve.Sync, then its tokens) instead of testing
-    # each path: on the machine measured (benchmarks/run.py) fewer cost the
-    # shell's own tests no more, while the server's word costs the same
-    # however deep.
-    sync_from_paths = 20
 
     def quote(self, value):
         """``value`` as a literal the shell reads back byte for byte."""
