@@ -88,7 +88,7 @@ def check_hook_active(report, environ, shell, pid):
         return
     stamp = hook.stamp_path(environ, pid)
     # The first stamp dir may be unwritable; the helper then uses the next.
-    found = [path for path in (os.path.join(d, "%s.stamp" % pid) for d in hook.stamp_dirs(environ))
+    found = [path for path in (os.path.join(d, hook.stamp_name(pid)) for d in hook.stamp_dirs(environ))
              if os.path.exists(path)]
     if not found:
         report.add(FAIL, "hook: not active in this %s (process %d): the helper never ran for it "
@@ -105,10 +105,11 @@ def check_hook_active(report, environ, shell, pid):
 
 
 def report_server(report, environ, stamp_dir, pid):
-    """Whether the shell has a server (autoenv/serve.py): its channel lives next to the stamp."""
+    """Whether the shell has a server (autoenv/serve.py): its channel is in
+    one of the places serve.channel_parent picks from."""
     from autoenv import serve
 
-    found = [os.path.join(parent, name) for parent in (stamp_dir, serve.shared_memory_dir()) if parent
+    found = [os.path.join(parent, name) for parent in serve.channel_parents(stamp_dir, environ)
              for name in serve.channels(parent, pid)]
     if found:
         report.add(INFO, "server: answers this shell's switches (%s)" % printable(found[-1]))
@@ -131,7 +132,8 @@ def check_helper(report, environ, shell):
     cwd = environ.get("PWD") or os.getcwd()
     with tempfile.TemporaryDirectory(prefix="autoenv-doctor-") as scratch:
         trial_env = dict(environ)
-        trial_env["XDG_RUNTIME_DIR"] = scratch  # the trial's stamp goes here, not next to real ones
+        # The trial's stamp goes here, not next to real ones.
+        trial_env["XDG_RUNTIME_DIR"] = trial_env["TMPDIR"] = scratch
         started = time.perf_counter()
         try:
             result = subprocess.run([python, "-I", "-S", helper, shell or "bash", "0", cwd],

@@ -30,9 +30,17 @@ class NeedsProcess(Exception):
 
 
 def stamp_dirs(environ):
-    """Where the shells' stamps may go, best first: the runtime dir, the cache,
-    then a private dir in the temp dir for when neither can be written."""
+    """Where the shells' stamps may go, best first.
+
+    First this user's private dir in the temp dir, as tmux keeps its sockets:
+    fish converts the stamp's path to bytes at each of the prompt's
+    comparisons, at some 700 instructions a character, and
+    ``/tmp/autoenv-UID/PID`` is a dozen characters shorter than
+    ``/run/user/UID/autoenv/PID``.  Then the runtime dir, then the cache."""
     dirs = []
+    shared = shared_temp_stamp_dir(environ)
+    if shared:
+        dirs.append(shared)
     runtime = environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
         dirs.append(os.path.join(runtime, "autoenv"))
@@ -40,15 +48,12 @@ def stamp_dirs(environ):
     if not (cache and os.path.isabs(cache)):
         cache = os.path.join(os.path.expanduser("~"), ".cache")
     dirs.append(os.path.join(cache, "autoenv", "stamps"))
-    shared = shared_temp_stamp_dir(environ)
-    if shared:
-        dirs.append(shared)
     return dirs
 
 
 def shared_temp_stamp_dir(environ):
-    """The last resort, in a temp dir others write to too; None where files
-    have no owners to check (Windows)."""
+    """This user's private dir in the temp dir, which others write to too;
+    None where files have no owners to check (Windows)."""
     if not hasattr(os, "getuid"):
         return None
     temp = environ.get("TMPDIR")
@@ -56,9 +61,19 @@ def shared_temp_stamp_dir(environ):
     return os.path.join(temp, "autoenv-%d" % os.getuid())
 
 
+def stamp_name(pid):
+    """The stamp's file name: the shell's process id, and nothing more (see stamp_dirs)."""
+    return str(pid)
+
+
+def is_stamp_name(name):
+    """A stamp's name, or PID.stamp as earlier versions named it."""
+    return name.isdigit() or name.endswith(".stamp")
+
+
 def stamp_path(environ, pid):
     """Where the stamp goes when the first choice can be written."""
-    return os.path.join(stamp_dirs(environ)[0], "%s.stamp" % pid)
+    return os.path.join(stamp_dirs(environ)[0], stamp_name(pid))
 
 
 def place_stamp(environ, pid, when_ns):
@@ -70,7 +85,7 @@ def place_stamp(environ, pid, when_ns):
     failures = []
     shared = shared_temp_stamp_dir(environ)
     for directory in stamp_dirs(environ):
-        path = os.path.join(directory, "%s.stamp" % pid)
+        path = os.path.join(directory, stamp_name(pid))
         try:
             if directory == shared:
                 make_private_dir(directory)
@@ -84,12 +99,17 @@ def place_stamp(environ, pid, when_ns):
 def make_private_dir(path):
     """``path`` as a directory only this user can use; in a shared temp dir
     someone else may have made it first, and then it is not used."""
-    import stat
-
     try:
         os.mkdir(path, 0o700)
     except FileExistsError:
         pass
+    check_private_dir(path)
+
+
+def check_private_dir(path):
+    """Raise OSError unless ``path`` is a directory of this user's that only they can use."""
+    import stat
+
     info = os.lstat(path)
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
         raise OSError(0, "not a private directory of yours")
@@ -372,7 +392,7 @@ def say_once(problems, stamp, err, serving=False):
             raise NeedsProcess("has something to say")
         err.write(text)
         return
-    said_path = stamp[:-len(".stamp")] + ".said" if stamp.endswith(".stamp") else stamp + ".said"
+    said_path = stamp + ".said"
     if not text:
         try:
             os.unlink(said_path)

@@ -109,17 +109,37 @@ def shared_memory_dir():
     return os.path.join(SHARED_MEMORY, "autoenv-%d" % os.getuid())
 
 
-def channel_parent(stamp_dir, environ):
-    """Where a shell's channel goes: beside its stamp when that is in the
-    runtime dir; else in this user's private directory in SHARED_MEMORY, when
-    it can be made (nobody else's, nobody else can swap it); else beside the
-    stamp after all."""
+def runtime_channel_dir(environ):
+    """The ``autoenv`` dir in the runtime dir, or None without a usable one."""
     runtime = environ.get("XDG_RUNTIME_DIR")
-    shared = shared_memory_dir()
-    if (runtime and stamp_dir == os.path.join(runtime, "autoenv")) or shared is None:
-        return stamp_dir
+    if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
+        return os.path.join(runtime, "autoenv")
+    return None
+
+
+def channel_parents(stamp_dir, environ):
+    """Where a shell's channel may be, best first (see channel_parent)."""
+    return [parent for parent in (runtime_channel_dir(environ), shared_memory_dir(), stamp_dir) if parent]
+
+
+def channel_parent(stamp_dir, environ):
+    """Where a shell's channel goes: in the runtime dir when it can be made
+    there (wherever the stamp went, see hook.stamp_dirs); else in this
+    user's private directory in SHARED_MEMORY, when it can be made (nobody
+    else's, nobody else can swap it); else beside the stamp after all."""
     from autoenv import trust
 
+    in_runtime = runtime_channel_dir(environ)
+    if in_runtime:
+        try:
+            os.makedirs(in_runtime, mode=0o700, exist_ok=True)
+            if os.access(in_runtime, os.W_OK | os.X_OK):
+                return in_runtime
+        except OSError:
+            pass
+    shared = shared_memory_dir()
+    if shared is None:
+        return stamp_dir
     try:
         if not os.path.isdir(SHARED_MEMORY):
             return stamp_dir

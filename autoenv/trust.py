@@ -564,17 +564,23 @@ def expire_stamps(environ=None):
     Each shell skips the helper while no watched dir is newer than its stamp;
     a stamp dated 1970 is older than every dir.
     """
+    from autoenv import hook
+
     environ = os.environ if environ is None else environ
     count = 0
+    shared = hook.shared_temp_stamp_dir(environ)
     for directory in stamp_dirs(environ):
         try:
+            if directory == shared:
+                # Someone else's dir by that name holds none of ours.
+                hook.check_private_dir(directory)
             names = os.listdir(directory)
         except OSError:
             continue
         for name in names:
-            if name.endswith(".stamp"):
+            if hook.is_stamp_name(name):
                 try:
-                    os.utime(os.path.join(directory, name), ns=(0, 0))
+                    os.utime(os.path.join(directory, name), ns=(0, 0), follow_symlinks=False)
                     count += 1
                 except OSError:
                     pass

@@ -73,6 +73,6 @@ def helper_places(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
     environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-               "XDG_RUNTIME_DIR": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"),
+               "XDG_RUNTIME_DIR": str(tmp_path), "TMPDIR": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"),
                "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
     return str(proj), env, str(outside), environ

@@ -134,10 +134,12 @@ class InteractiveShell:
             "XDG_DATA_HOME": os.path.join(home, ".local", "share"),
             "XDG_STATE_HOME": os.path.join(home, ".local", "state"),
             "XDG_RUNTIME_DIR": os.path.join(home, ".run"),
+            # The stamps' first place (hook.stamp_dirs): this test's own.
+            "TMPDIR": os.path.join(home, ".tmp"),
             "AUTOENV_TEST_PY": sys.executable,
             "AUTOENV_TEST_DUMP": DUMP,
         }
-        for name in ("XDG_RUNTIME_DIR",):
+        for name in ("XDG_RUNTIME_DIR", "TMPDIR"):
             os.makedirs(environ[name], mode=0o700, exist_ok=True)
         if "PYENV_ROOT" in os.environ:
             environ["PYENV_ROOT"] = os.environ["PYENV_ROOT"]

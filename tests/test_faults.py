@@ -302,26 +302,38 @@ def quiet_project():
 
 
 @pytest.mark.parametrize("kind", SHELLS)
-def test_stamp_falls_back_to_a_private_temp_dir(spawn, quiet_project, tmp_path, kind):
+def test_stamp_goes_to_a_private_dir_in_the_temp_dir(spawn, quiet_project, tmp_path, kind):
+    """First choice (hook.stamp_dirs), before the runtime dir: a shorter path."""
     project = quiet_project
-    env = blocked_dirs(tmp_path, temp_too=False)
-    shell = spawn(kind, env={**env, "AUTOENV_CREATE": "0"})
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    shell = spawn(kind, env={"TMPDIR": str(temp), "AUTOENV_CREATE": "0"})
     printed = shell.cd(str(project))
     assert autoenv_lines(printed) == [], printed
     assert shell.state()["VIRTUAL_ENV"] == os.path.join(str(project), ".venv")
-    private = os.path.join(env["TMPDIR"], "autoenv-%d" % os.getuid())
+    private = os.path.join(str(temp), "autoenv-%d" % os.getuid())
     assert oct(os.stat(private).st_mode & 0o777) == oct(0o700)
-    assert_answer_kept(shell, os.path.join(private, "%d.stamp" % shell.child.pid), ("true", "true", "cd sub"))
+    assert os.listdir(private) == [str(shell.child.pid)]
+    assert_answer_kept(shell, os.path.join(private, str(shell.child.pid)), ("true", "true", "cd sub"))
     shell.cd(str(project.parent / "outside"))
     assert_untouched(shell)
 
 
 @pytest.mark.parametrize("kind", SHELLS)
-def test_stamp_taken_by_someone_else_in_the_temp_dir_is_not_used(spawn, project, tmp_path, kind):
+def test_stamp_taken_by_someone_else_in_the_temp_dir_is_not_used(spawn, quiet_project, tmp_path, kind):
+    """The runtime dir takes the stamp, silently; with no other place, one line says why."""
+    project = quiet_project
     env = blocked_dirs(tmp_path, temp_too=False)
     squatted = os.path.join(env["TMPDIR"], "autoenv-%d" % os.getuid())
     os.mkdir(squatted)
     os.chmod(squatted, 0o777)
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    shell = spawn(kind, env={**env, "XDG_RUNTIME_DIR": str(runtime), "AUTOENV_CREATE": "0"})
+    printed = shell.cd(str(project))
+    assert autoenv_lines(printed) == [], printed
+    assert_answer_kept(shell, str(runtime / "autoenv" / str(shell.child.pid)), ("true", "cd sub"))
+    assert os.listdir(squatted) == []
     shell = spawn(kind, env={**env, "AUTOENV_CREATE": "0"})
     shell.cd(str(project))
     shell.run("true")

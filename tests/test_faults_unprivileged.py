@@ -129,23 +129,23 @@ def test_creation_in_a_project_that_cannot_be_written(base, kind):
 
 @pytest.mark.parametrize("kind", SHELLS)
 def test_stamp_dirs_the_user_cannot_write(base, kind):
-    """Runtime and cache dirs made read-only: the stamp goes to a private dir in the temp dir, silently."""
+    """The temp and runtime dirs made read-only: the stamp goes to the cache, silently."""
     root = project_of_nobody(os.path.join(base, "proj"))
-    runtime, cache = os.path.join(base, "run"), os.path.join(base, "cache")
-    for path in (runtime, cache):
+    temp, runtime = os.path.join(base, "closed-tmp"), os.path.join(base, "run")
+    for path in (temp, runtime):
         os.mkdir(path)
         os.chown(path, NOBODY, NOBODY)
         os.chmod(path, 0o500)
-    shell = nobody_shell(kind, base, env={"XDG_RUNTIME_DIR": runtime, "XDG_CACHE_HOME": cache,
+    cache = os.path.join(base, "home", ".cache")
+    shell = nobody_shell(kind, base, env={"TMPDIR": temp, "XDG_RUNTIME_DIR": runtime, "XDG_CACHE_HOME": cache,
                                           "AUTOENV_CREATE": "0"})
     printed = shell.printed_at_start + shell.cd(root)
     assert autoenv_lines(printed) == [], printed
     assert_active(shell, root)
-    private = os.path.join(base, "tmp", "autoenv-%d" % NOBODY)
-    info = os.stat(private)
-    assert info.st_uid == NOBODY and info.st_mode & 0o777 == 0o700
-    assert_answer_kept(shell, os.path.join(private, "%d.stamp" % shell.child.pid), ("true", "cd sub", "true"))
-    assert os.listdir(runtime) == [] and os.listdir(cache) == []
+    stamps = os.path.join(cache, "autoenv", "stamps")
+    assert os.stat(stamps).st_uid == NOBODY
+    assert_answer_kept(shell, os.path.join(stamps, str(shell.child.pid)), ("true", "cd sub", "true"))
+    assert os.listdir(runtime) == [] and os.listdir(temp) == []
 
 
 @pytest.mark.parametrize("kind", SHELLS)

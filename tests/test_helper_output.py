@@ -69,6 +69,7 @@ def run_helper(kind, pwd, environ, tmp):
     environ = dict(environ)
     environ.setdefault("PATH", BASE)
     environ.setdefault("XDG_RUNTIME_DIR", str(tmp))
+    environ.setdefault("TMPDIR", str(tmp))
     out, err = io.StringIO(), io.StringIO()
     code = hook.run([kind, "4242", str(pwd)], environ=environ, out=out, err=err)
     return code, out.getvalue(), err.getvalue(), environ

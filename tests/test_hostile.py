@@ -250,7 +250,7 @@ def test_hostile_names_in_powershell_output_parse_and_read_back(hostile_projects
     environ = {
         "PATH": BASE_PATH,
         "HOME": str(tmp_path),
-        "XDG_RUNTIME_DIR": str(tmp_path),
+        "XDG_RUNTIME_DIR": str(tmp_path), "TMPDIR": str(tmp_path),
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
     }
@@ -268,7 +268,7 @@ def test_hostile_names_in_powershell_output_parse_and_read_back(hostile_projects
 
 def test_pwsh_output_for_a_path_with_the_separator_changes_nothing(tmp_path):
     root = colon_project(tmp_path, "a:b")
-    environ = {"PATH": BASE_PATH, "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path),
+    environ = {"PATH": BASE_PATH, "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path), "TMPDIR": str(tmp_path),
                "XDG_STATE_HOME": str(tmp_path / "s"), "XDG_CACHE_HOME": str(tmp_path / "c")}
     out, err = io.StringIO(), io.StringIO()
     hook.run(["pwsh", "78", str(root)], environ=environ, out=out, err=err)
@@ -283,7 +283,7 @@ def test_the_prompt_never_carries_terminal_control_bytes(tmp_path, shell_name):
     root.mkdir()
     (root / "setup.py").write_text("")
     make_venv(str(root / ".venv"))
-    environ = {"PATH": BASE_PATH, "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path),
+    environ = {"PATH": BASE_PATH, "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path), "TMPDIR": str(tmp_path),
                "XDG_STATE_HOME": str(tmp_path / "s"), "XDG_CACHE_HOME": str(tmp_path / "c")}
     out, err = io.StringIO(), io.StringIO()
     hook.run([shell_name, "79", str(root)], environ=environ, out=out, err=err)

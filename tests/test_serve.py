@@ -243,7 +243,7 @@ def channel(tmp_path):
 
 def base_pairs(home):
     return {"HOME": home, "PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": os.path.join(home, ".run"),
-            "XDG_CACHE_HOME": os.path.join(home, ".cache"), "AUTOENV_CREATE": "0"}
+            "TMPDIR": os.path.join(home, ".run"), "XDG_CACHE_HOME": os.path.join(home, ".cache"), "AUTOENV_CREATE": "0"}
 
 
 def test_server_answers_as_the_helper_would(channel, tmp_path):
@@ -469,27 +469,34 @@ def test_without_a_runtime_dir_the_channel_goes_to_shared_memory(monkeypatch, tm
     assert os.listdir(str(mine)) == []
 
 
-def test_the_channel_stays_beside_the_stamp_in_the_runtime_dir_or_without_a_private_place(monkeypatch, tmp_path):
+def test_the_channel_goes_to_the_runtime_dir_else_shared_memory_else_beside_the_stamp(monkeypatch, tmp_path):
+    """Wherever the stamp is (hook.stamp_dirs puts it in the temp dir first)."""
     shared_memory = tmp_path / "shm"
     shared_memory.mkdir()
     os.chmod(str(shared_memory), 0o1777)
     monkeypatch.setattr(serve, "SHARED_MEMORY", str(shared_memory))
-    runtime = str(tmp_path / "run")
-    in_runtime = os.path.join(runtime, "autoenv")
-    on_disk = str(tmp_path / "cache")
-    assert serve.channel_parent(in_runtime, {"XDG_RUNTIME_DIR": runtime}) == in_runtime
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    in_runtime = str(runtime / "autoenv")
+    stamp_dir = str(tmp_path / "tmp" / ("autoenv-%d" % os.getuid()))
+    assert serve.channel_parent(stamp_dir, {"XDG_RUNTIME_DIR": str(runtime)}) == in_runtime
+    assert os.stat(in_runtime).st_mode & 0o777 == 0o700
     assert not os.listdir(str(shared_memory))
-    # Someone made it first, open to all: not used.
+    # A runtime dir that is missing, or where no dir can be made (a file is in the way).
     mine = shared_memory / ("autoenv-%d" % os.getuid())
-    mine.mkdir()
+    assert serve.channel_parent(stamp_dir, {"XDG_RUNTIME_DIR": str(tmp_path / "none")}) == str(mine)
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "autoenv").write_text("")
+    assert serve.channel_parent(stamp_dir, {"XDG_RUNTIME_DIR": str(blocked)}) == str(mine)
+    # Someone made it first, open to all: not used.
     os.chmod(str(mine), 0o777)
-    assert serve.channel_parent(on_disk, {}) == on_disk
+    assert serve.channel_parent(stamp_dir, {}) == stamp_dir
     os.chmod(str(mine), 0o700)
-    assert serve.channel_parent(on_disk, {}) == str(mine)
-    assert serve.channel_parent(on_disk, {"XDG_RUNTIME_DIR": runtime}) == str(mine)
+    assert serve.channel_parent(stamp_dir, {}) == str(mine)
     # No shared memory at all.
     monkeypatch.setattr(serve, "SHARED_MEMORY", str(tmp_path / "none"))
-    assert serve.channel_parent(on_disk, {}) == on_disk
+    assert serve.channel_parent(stamp_dir, {}) == stamp_dir
 
 
 def test_no_server_where_someone_else_could_swap_the_answer(tmp_path):

@@ -122,12 +122,13 @@ def test_a_killed_server_costs_one_helper_run_and_is_replaced(kind, home, tmp_pa
 @pytest.mark.parametrize("kind", SHELLS)
 def test_without_a_runtime_dir_the_channel_is_in_shared_memory(kind, home, tmp_path):
     """No $XDG_RUNTIME_DIR (a root shell in a container, ssh without logind):
-    the stamp goes to ~/.cache, on disk, and the channel to the user's private
-    directory in /dev/shm, where the server answers the switches.  (A machine
-    with no /dev/shm keeps it beside the stamp: checked there instead.)"""
+    the stamp goes to the temp dir as always, which may be on disk, and the
+    channel to the user's private directory in /dev/shm, where the server
+    answers the switches.  (A machine with no /dev/shm keeps it beside the
+    stamp: checked there instead.)"""
     with served_shell(kind, home, tmp_path, XDG_RUNTIME_DIR=None) as (shell, first, second, pid, channel):
         stamp = echo(shell, "$__autoenv_stamp")
-        assert stamp.startswith(os.path.join(home, ".cache") + os.sep)
+        assert os.path.dirname(stamp) == os.path.join(home, ".tmp", "autoenv-%d" % os.getuid())
         if os.path.isdir(serve.SHARED_MEMORY):
             assert os.path.dirname(channel) == serve.shared_memory_dir()
             assert os.stat(serve.shared_memory_dir()).st_mode & 0o777 == 0o700

@@ -34,7 +34,7 @@ class ProcessLog:
     """The processes a shell started, read back from the strace log.
 
     ``root`` is the test's own tree and ``home`` the shell's HOME (its stamp
-    lives in ``home/.run``); both only serve :meth:`assert_quiet`.
+    lives in ``home/.tmp``); both only serve :meth:`assert_quiet`.
     """
 
     def __init__(self, path, root=None, home=None):
@@ -92,7 +92,7 @@ class ProcessLog:
                                     % (what, retried + 1, self.changed_since(stamp)))
 
     def stamp_mtime(self):
-        stamps = glob.glob(os.path.join(self.home, ".run", "autoenv", "*.stamp"))
+        stamps = glob.glob(os.path.join(self.home, ".tmp", "autoenv-*", "[0-9]*[0-9]"))
         return max(os.stat(path).st_mtime_ns for path in stamps) if stamps else None
 
     def changed_since(self, stamp):

@@ -33,7 +33,7 @@ def environ(tmp_path):
         "XDG_STATE_HOME": str(base / "state"),
         "XDG_CACHE_HOME": str(base / "cache"),
         "XDG_RUNTIME_DIR": str(base / "run"),
-        # The stamps' last resort (a private dir in the temp dir) stays in here too.
+        # The stamps' first place (a private dir in the temp dir) stays in here too.
         "TMPDIR": str(base / "tmp"),
     }
     (base / "run").mkdir(parents=True)
@@ -308,11 +308,34 @@ def test_store_survives_hostile_paths_and_damage(tmp_path, environ):
 
 
 def test_expire_stamps_dates_every_stamp_to_1970(environ):
-    stamps = [hook.stamp_path(environ, pid) for pid in (11, 12)]
+    """In each place a stamp may be, and under the name earlier versions gave it."""
+    stamps = [os.path.join(directory, name) for directory in hook.stamp_dirs(environ)
+              for name in ("11", "12.stamp")]
     for stamp in stamps:
         hook.write_stamp(stamp, 10 ** 18)
-    assert trust.expire_stamps(environ) == 2
-    assert [os.stat(s).st_mtime_ns for s in stamps] == [0, 0]
+    others = [stamp + ".said" for stamp in stamps[:1]]
+    for other in others:
+        hook.write_stamp(other, 10 ** 18)
+    assert trust.expire_stamps(environ) == len(stamps) == 6
+    assert [os.stat(s).st_mtime_ns for s in stamps] == [0] * 6
+    assert [os.stat(s).st_mtime_ns for s in others] == [10 ** 18]
+
+
+def test_expire_stamps_follows_no_link_and_skips_a_temp_dir_not_ours(tmp_path, environ):
+    """The temp dir is shared: a name there is not proof that the files are ours."""
+    victim = tmp_path / "victim"
+    victim.write_text("")
+    os.utime(str(victim), ns=(10 ** 18, 10 ** 18))
+    temp = hook.shared_temp_stamp_dir(environ)
+    os.makedirs(temp, mode=0o700)
+    os.symlink(str(victim), os.path.join(temp, "13"))
+    assert trust.expire_stamps(environ) == 1  # the link's own times
+    assert os.stat(str(victim)).st_mtime_ns == 10 ** 18
+    os.unlink(os.path.join(temp, "13"))
+    hook.write_stamp(os.path.join(temp, "14"), 10 ** 18)
+    os.chown(temp, OTHER_UID, -1)
+    assert trust.expire_stamps(environ) == 0
+    assert os.stat(os.path.join(temp, "14")).st_mtime_ns == 10 ** 18
 
 
 def test_helper_refuses_with_one_line_and_no_activation(project, environ):

@@ -270,7 +270,7 @@ def test_a_stamp_dated_back_takes_every_token_away(checker, tree, tmp_path):
     stamp = stamp_at(str(runtime / "autoenv" / "1.stamp"), later())
     assert ask(made, "1", tree, stamp) == "c"
     assert trust.expire_stamps({"XDG_RUNTIME_DIR": str(runtime), "XDG_CACHE_HOME": str(runtime / "cache"),
-                                "HOME": str(runtime)}) >= 1
+                                "TMPDIR": str(runtime), "HOME": str(runtime)}) >= 1
     made.events()
     assert not (tokens / "1").exists()
     assert ask(made, "2", tree, stamp) == "d"
