@@ -24,24 +24,15 @@ set -g __autoenv_sync_words (math 4 \* @SYNC_FROM@)
 function __autoenv_define_on_prompt --argument-names kind
     set -g __autoenv_on_prompt_for $kind
     if builtin test $kind = long
-        # Nothing to do by the prompt's test (__autoenv_compile), and the
-        # server's token for $PWD at hand and standing, tested in place as
-        # __autoenv_serve_asleep does.  A directory walked into with no
-        # token of its own goes on the token of the directory it came from
-        # and the directories the walk found new, as __autoenv_changed
-        # does.  (A chain waiting to be handed over has no token at all.)
+        # Nothing to do by the prompt's test (__autoenv_compile) and by the
+        # test of what __autoenv_aim found to go on, and the server asleep
+        # with that token standing, as __autoenv_serve_asleep tests it.
         # Each test is written as "not (this -o that ...)": parentheses cost
-        # fish's `test` more than a comparison.  The words of the prompt's
-        # test and of the new directories' end in -o or are whole.
+        # fish's `test` more than a comparison.
         function __autoenv_on_prompt --on-event fish_prompt
-            if not builtin test $__autoenv_prompt_test -o "$__autoenv_token_dir" != "$PWD" -o ! -e /proc/$__autoenv_serve_pid/stat
-                builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
-                and builtin test -e $__autoenv_serve_tokens/$__autoenv_token
-                and return
-            else if not builtin test $__autoenv_prompt_test -o "$__autoenv_base_for" != "$PWD" -o -z "$__autoenv_base_serial" \
-                    -o $__autoenv_base_news -z x -o ! -e /proc/$__autoenv_serve_pid/stat
-                builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
-                and builtin test -e $__autoenv_serve_tokens/$__autoenv_base_serial
+            if not builtin test $__autoenv_prompt_test $__autoenv_aim_test -o ! -e $__autoenv_serve_stat
+                builtin string match -q -- $__autoenv_serve_sleeping <$__autoenv_serve_stat
+                and builtin test -e $__autoenv_aim_token
                 and return
             end
             __autoenv_prompt_work
@@ -57,6 +48,28 @@ function __autoenv_define_on_prompt --argument-names kind
     end
 end
 
+# What the next prompt goes on where the server vouches for $PWD's chain
+# (see __autoenv_define_on_prompt), worked out here, after each cd and
+# each prompt with work to do (the only times it changes), rather than at
+# every prompt, where comparing paths as long as $PWD costs fish more than
+# the rest: __autoenv_aim_token, the token to find, and __autoenv_aim_test,
+# more words for the prompt's `test` (true: no token to go on).  The
+# token for $PWD at hand; or the token of the directory a walk came from,
+# while none of the directories it found new changed (as __autoenv_changed
+# does; a chain waiting to be handed over has no token at all).
+function __autoenv_aim
+    if builtin test "$__autoenv_token_dir" = "$PWD"
+        set -g __autoenv_aim_test
+        set -g __autoenv_aim_token $__autoenv_serve_tokens/$__autoenv_token
+    else if builtin test "$__autoenv_base_for" = "$PWD" -a -n "$__autoenv_base_serial"
+        set -g __autoenv_aim_test -o $__autoenv_base_news -z x
+        set -g __autoenv_aim_token $__autoenv_serve_tokens/$__autoenv_base_serial
+    else
+        set -g __autoenv_aim_test -o -n x
+        set -g __autoenv_aim_token ''
+    end
+end
+
 # The PWD handler switches the env at the cd itself, so `cd proj; and pytest`
 # runs the project's pytest; the prompt handler covers the first prompt and
 # changes made in place (autoenv disable).  fish keeps $status around event
@@ -69,6 +82,7 @@ function __autoenv_on_pwd --on-variable PWD
     set -g __autoenv_watch_pending
     # (__autoenv_update, without a call: fish's calls cost.)
     __autoenv_fresh; or __autoenv_answer
+    builtin test "$__autoenv_on_prompt_for" = long; and __autoenv_aim
 end
 
 # Sets how __autoenv_changed decides, __autoenv_check, from the paths to
@@ -185,8 +199,8 @@ end
 # the server (see __autoenv_serve_open).  Its state is read only once /proc
 # has the process, so with no redirection of stderr.
 function __autoenv_serve_asleep --argument-names token
-    builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 -a -e /proc/$__autoenv_serve_pid/stat; or return 1
-    builtin string match -q -- "$__autoenv_serve_pid (autoenv-serve) S *" </proc/$__autoenv_serve_pid/stat
+    builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 -a -e $__autoenv_serve_stat; or return 1
+    builtin string match -q -- $__autoenv_serve_sleeping <$__autoenv_serve_stat
     and builtin test -e "$__autoenv_serve_tokens/$token"
 end
 
@@ -364,6 +378,7 @@ function __autoenv_prompt_work
     # if a change (__autoenv_on_state) took it away and no answer since
     # brought it back.
     builtin test "$__autoenv_prompt_test" = "-n x"; and __autoenv_compile
+    builtin test "$__autoenv_on_prompt_for" = long; and __autoenv_aim
     return 0
 end
 
@@ -463,6 +478,17 @@ set -q __autoenv_serve_stock; or set -g __autoenv_serve_stock
 set -g __autoenv_serve_ends 00 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 \
     32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63
 set -q __autoenv_serve_starts; or set -g __autoenv_serve_starts 0
+# Where the server's state is read, and what it reads while the server
+# sleeps (see __autoenv_serve_asleep), made once per server: each word
+# joined at a prompt costs fish.  With no server, a path that is not there
+# (/proc//stat would be /proc/stat).
+function __autoenv_serve_state_paths
+    set -l pid $__autoenv_serve_pid
+    builtin test -n "$pid"; or set pid none
+    set -g __autoenv_serve_stat /proc/$pid/stat
+    set -g __autoenv_serve_sleeping "$pid (autoenv-serve) S *"
+end
+__autoenv_serve_state_paths
 # The names of the variables sent to the server, as one expression; only
 # plain names go in, so it holds no other syntax.
 set -g __autoenv_forwarded_regex '^(?:'(builtin string join '|' -- (builtin string match -r -- '^[A-Za-z_][A-Za-z0-9_]*$' $__autoenv_forwarded))')'
@@ -504,6 +530,8 @@ set -g __autoenv_on_prompt_for
 __autoenv_forget
 # Nothing answered yet.
 set -g __autoenv_prompt_test -n x
+set -g __autoenv_aim_test -o -n x
+set -g __autoenv_aim_token ''
 
 # After an answer: the directory it hangs on as a glob that "$PWD/" matches
 # below it, for the check at each cd (made once here: a command
@@ -610,12 +638,14 @@ function __autoenv_serve_open --argument-names dir pid
     set -g __autoenv_serve_dir $dir
     set -g __autoenv_serve_pid $pid
     set -g __autoenv_serve_tokens /proc/$pid/cwd/tokens-(builtin string split -r -m1 -- - $dir)[-1]
+    __autoenv_serve_state_paths
 end
 
 function __autoenv_serve_close
     set -g __autoenv_serve_dir
     set -g __autoenv_serve_pid
     set -g __autoenv_serve_tokens
+    __autoenv_serve_state_paths
     set -g __autoenv_token_dirs
     set -g __autoenv_token_serials
     set -g __autoenv_token_dir

@@ -248,6 +248,32 @@ def test_a_walk_into_many_new_directories_is_handed_over_not_tested_at_each_prom
     assert_inactive(fish.state())
 
 
+def test_a_walk_into_a_few_new_directories_goes_on_the_old_token_and_tests_them(fish, tmp_path):
+    """Deep in a tree, a cd into a few new directories goes on the token of
+    the directory it came from, worked out at the cd (__autoenv_aim): the
+    prompts after it start nothing and run no work, and a marker in one of
+    the new directories counts at the next prompt."""
+    proj = new_project(str(tmp_path.joinpath(*("d%02d" % i for i in range(25)), "proj")))
+    sub = os.path.join(proj, "w0", "w1")
+    os.makedirs(sub)
+    fish.cd(proj)
+    fish.run("sleep 0.1")
+    for _ in range(2):
+        fish.run("true")
+    assert fish.run("echo $__autoenv_check").startswith("long")
+    fish.cd(sub)
+    fish.run("functions -c __autoenv_prompt_work __t_real; set -g __t_real_runs 0; "
+             "function __autoenv_prompt_work; set -g __t_real_runs (math $__t_real_runs + 1); __t_real; end")
+    for _ in range(3):
+        fish.run("true")
+    printed = fish.run('printf "base=[%s] own=[%s] works=%s\n" "$__autoenv_base_for" "$__autoenv_token_dir" '
+                       '"$__t_real_runs"')
+    assert "base=[%s] own=[%s] works=0" % (sub, proj) in printed, printed
+    open(os.path.join(proj, "w0", ".autoenv-disable"), "w").close()
+    fish.run("true")
+    assert_inactive(fish.state())
+
+
 def test_helper_missing_says_so_once_and_the_shell_works(fish, proj, tmp_path):
     other = new_project(str(tmp_path / "other"))
     fish.cd(str(tmp_path))

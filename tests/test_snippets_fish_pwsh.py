@@ -136,7 +136,7 @@ def test_fish_functions_a_prompt_or_cd_runs_come_first():
     runs a block or a call: the ones run at a prompt or a cd sit at the top."""
     snippet = render_init("fish")
     defined = re.findall(r"(?m)^function (\S+)", snippet)
-    hot = ["__autoenv_define_on_prompt", "__autoenv_on_pwd", "__autoenv_compile", "__autoenv_changed",
+    hot = ["__autoenv_define_on_prompt", "__autoenv_aim", "__autoenv_on_pwd", "__autoenv_compile", "__autoenv_changed",
            "__autoenv_serve_quiet", "__autoenv_serve_asleep", "__autoenv_fresh"]
     assert defined[:len(hot)] == hot
     assert snippet.index("function __autoenv_fresh") < len(snippet) / 4
