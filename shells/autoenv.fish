@@ -27,15 +27,14 @@ function __autoenv_define_on_prompt --argument-names kind
         # Nothing to do by the prompt's test (__autoenv_compile) and by the
         # test of what __autoenv_aim found to go on, and the server asleep
         # with that token standing, as __autoenv_serve_asleep tests it.
-        # Each test is written as "not (this -o that ...)": parentheses cost
-        # fish's `test` more than a comparison.
+        # The first test is written as "not (this -o that ...)": parentheses
+        # cost fish's `test` more than a comparison.  No `if`: a block costs
+        # fish more than the `and`s.
         function __autoenv_on_prompt --on-event fish_prompt
-            if not builtin test $__autoenv_prompt_test $__autoenv_aim_test -o ! -e $__autoenv_serve_stat
-                builtin string match -q -- $__autoenv_serve_sleeping <$__autoenv_serve_stat
-                and builtin test -e $__autoenv_aim_token
-                and return
-            end
-            __autoenv_prompt_work
+            not builtin test $__autoenv_prompt_test $__autoenv_aim_test -o ! -e $__autoenv_serve_stat
+            and builtin string match -q -- $__autoenv_serve_sleeping <$__autoenv_serve_stat
+            and builtin test -e $__autoenv_aim_token
+            or __autoenv_prompt_work
         end
     else
         # The prompt's test (__autoenv_compile) finds nothing newer than the
