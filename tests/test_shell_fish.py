@@ -225,19 +225,26 @@ def test_a_walk_finds_each_parent_with_or_without_named_groups(spawn, proj, can_
     assert_inactive(fish.state())
 
 
-def test_a_walk_into_many_new_directories_is_handed_over_not_tested_at_each_prompt(fish, tmp_path):
-    """A walk that finds as many new directories as a chain fish leaves to
-    its server does not go on the token of the directory it came from (its
-    prompt would test them all each time): the chain is tested whole once
-    and handed over, and a marker in it still counts at the next prompt."""
-    proj = new_project(str(tmp_path.joinpath(*("d%02d" % i for i in range(15)), "proj")))
-    deep = os.path.join(proj, *("w%d" % i for i in range(22)))
-    os.makedirs(deep)
+def served_deep_project(fish, tmp_path, above, below):
+    """A project ``above`` levels down, a directory ``below`` levels into it,
+    and the shell in the project with a chain its server watches."""
+    proj = new_project(str(tmp_path.joinpath(*("d%02d" % i for i in range(above)), "proj")))
+    sub = os.path.join(proj, *("w%d" % i for i in range(below)))
+    os.makedirs(sub)
     fish.cd(proj)
     fish.run("sleep 0.1")
     for _ in range(2):
         fish.run("true")
     assert fish.run("echo $__autoenv_check").startswith("long")
+    return proj, sub
+
+
+def test_a_walk_into_many_new_directories_is_handed_over_not_tested_at_each_prompt(fish, tmp_path):
+    """A walk that finds as many new directories as a chain fish leaves to
+    its server does not go on the token of the directory it came from (its
+    prompt would test them all each time): the chain is tested whole once
+    and handed over, and a marker in it still counts at the next prompt."""
+    proj, deep = served_deep_project(fish, tmp_path, 15, 22)
     fish.cd(deep)
     for _ in range(2):
         fish.run("true")
@@ -253,20 +260,13 @@ def test_a_walk_into_a_few_new_directories_goes_on_the_old_token_and_tests_them(
     the directory it came from, worked out at the cd (__autoenv_aim): the
     prompts after it start nothing and run no work, and a marker in one of
     the new directories counts at the next prompt."""
-    proj = new_project(str(tmp_path.joinpath(*("d%02d" % i for i in range(25)), "proj")))
-    sub = os.path.join(proj, "w0", "w1")
-    os.makedirs(sub)
-    fish.cd(proj)
-    fish.run("sleep 0.1")
-    for _ in range(2):
-        fish.run("true")
-    assert fish.run("echo $__autoenv_check").startswith("long")
+    proj, sub = served_deep_project(fish, tmp_path, 25, 2)
     fish.cd(sub)
     fish.run("functions -c __autoenv_prompt_work __t_real; set -g __t_real_runs 0; "
              "function __autoenv_prompt_work; set -g __t_real_runs (math $__t_real_runs + 1); __t_real; end")
     for _ in range(3):
         fish.run("true")
-    printed = fish.run('printf "base=[%s] own=[%s] works=%s\n" "$__autoenv_base_for" "$__autoenv_token_dir" '
+    printed = fish.run('printf "base=[%s] own=[%s] works=%s\\n" "$__autoenv_base_for" "$__autoenv_token_dir" '
                        '"$__t_real_runs"')
     assert "base=[%s] own=[%s] works=0" % (sub, proj) in printed, printed
     open(os.path.join(proj, "w0", ".autoenv-disable"), "w").close()
