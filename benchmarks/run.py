@@ -604,8 +604,9 @@ def main(argv=None):
               % (real_python, args.dir, runtime))
         print("direnv: %s  " % (subprocess.run([direnv, "version"], capture_output=True, text=True).stdout.strip()
                                 if direnv else "not measured" if args.no_direnv else "not installed"))
-        print("Runs per case: %d (switches: %d), in %d passes over all cases; median of round trips minus"
-              " the bare shell's median." % (args.runs, max(5, args.runs // 4), args.passes))
+        print("Runs per case: %d (prompts: %d, switches: %d), in %d passes over all cases; median of round"
+              " trips minus the bare shell's median."
+              % (args.runs, args.runs * PROMPT_RUNS_FACTOR, max(5, args.runs // 4), args.passes))
         print("Load average at the start: %.2f %.2f %.2f (other work on the machine adds noise)  "
               % os.getloadavg())
         if skipped:
