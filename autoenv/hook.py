@@ -34,9 +34,10 @@ def stamp_dirs(environ):
 
     First this user's private dir in the temp dir, as tmux keeps its sockets:
     fish converts the stamp's path to bytes at each of the prompt's
-    comparisons, at some 700 instructions a character, and
-    ``/tmp/autoenv-UID/PID`` is a dozen characters shorter than
-    ``/run/user/UID/autoenv/PID``.  Then the runtime dir, then the cache."""
+    comparisons (about 300 instructions a character, 8 comparisons a few
+    levels below /), and ``/tmp/autoenv-UID/PID`` is 11 characters shorter
+    than ``/run/user/UID/autoenv/PID.stamp`` was.  Then the runtime dir,
+    then the cache."""
     dirs = []
     shared = shared_temp_stamp_dir(environ)
     if shared:
