@@ -115,6 +115,12 @@ def join(*parts):
     return lambda tree: os.path.join(tree[parts[0]], *parts[1:])
 
 
+# Variants that start a process at every prompt, measured in rounds of
+# their own against the bare shell's round trips in those rounds (see
+# bench_shell).
+FORKING_NEIGHBOURS = ("direnv", "layout")
+NEIGHBOURS_BARE = "bare beside direnv"
+
 # A prompt costs a tenth of what a cd does, and the machine's noise on a
 # round trip is the same: its cases take this many times more round trips,
 # which cost little (the budget is 0.1 ms, and medians moved by 0.03 between
@@ -408,7 +414,12 @@ def bench_shell(kind, args, trees, environ, work, python, helper):
         # Each case in a few passes over all cases, so that a spell of load on
         # the machine (this is often a VM) falls on several cases a little
         # rather than on one case whole.
-        collected = {case.name: {variant: [] for variant in variants} for case in CASES}
+        collected = {case.name: {variant: [] for variant in variants + [NEIGHBOURS_BARE]} for case in CASES}
+        # direnv starts processes at every prompt, which end on the machine
+        # while the next shell's round trip runs: its variants go in rounds
+        # of their own, beside a bare shell's, not between autoenv's.
+        groups = [[v for v in variants if v not in FORKING_NEIGHBOURS],
+                  ["bare"] + [v for v in variants if v in FORKING_NEIGHBOURS]]
         helper_runs_of = dict.fromkeys(collected, 0)
         taken = dict.fromkeys(collected, 0)
         for _ in range(args.passes):
@@ -425,11 +436,17 @@ def bench_shell(kind, args, trees, environ, work, python, helper):
                 lines_for = {v: case.lines(kind, trees.get(v, trees["autoenv"])) for v in shells}
                 stamps = {v: autoenv_hook.stamp_path(environ, shells[v].pid)
                           for v in ("autoenv", "candidate", "process") if v in shells}
-                samples, helper_runs = measure(shells, lines_for, runs, warmup, stamps, start=taken[case.name])
+                for number, group in enumerate(groups):
+                    if len(group) < 2:
+                        continue
+                    samples, helper_runs = measure({v: shells[v] for v in group}, lines_for, runs, warmup,
+                                                   {v: p for v, p in stamps.items() if v in group},
+                                                   start=taken[case.name])
+                    helper_runs_of[case.name] += helper_runs.get("autoenv", 0)
+                    for variant in group:
+                        key = NEIGHBOURS_BARE if number and variant == "bare" else variant
+                        collected[case.name][key] += samples[variant]
                 taken[case.name] += warmup + runs
-                helper_runs_of[case.name] += helper_runs.get("autoenv", 0)
-                for variant in variants:
-                    collected[case.name][variant] += samples[variant]
         results = {}
         for case in CASES:
             samples = collected[case.name]
@@ -437,7 +454,8 @@ def bench_shell(kind, args, trees, environ, work, python, helper):
             results[case.name] = {"bare": bare, "helper_runs": helper_runs_of[case.name],
                                   "runs": len(samples["bare"])}
             for variant in variants[1:]:
-                results[case.name][variant] = median_ms(samples[variant]) - bare
+                beside = samples[NEIGHBOURS_BARE] if variant in FORKING_NEIGHBOURS else samples["bare"]
+                results[case.name][variant] = median_ms(samples[variant]) - median_ms(beside)
             print("  %s %-12s %s" % (kind, case.name, "  ".join(
                 "%s=%.3f" % (v, results[case.name][v]) for v in variants)), file=sys.stderr)
         results["server_kib"] = server_peak_rss_kib(shells["autoenv"])
