@@ -205,10 +205,13 @@ end
 
 # 0 when the last answer still holds for $PWD, 1 when the helper must run.
 function __autoenv_fresh
-    # An empty stamp: none could be written anywhere, and the helper sent no
-    # directories to compare; the answer holds until the next cd.
-    builtin test "$__autoenv_ready" = 1 -a "$__autoenv_can_compare" = 1 -a x"$VIRTUAL_ENV" = x"$__autoenv_venv" \
-        -a \( -z "$__autoenv_stamp" -o -e "$__autoenv_stamp" \); or return 1
+    # Answered, `test -nt` at hand, and VIRTUAL_ENV as the answer left it
+    # (__autoenv_venv_held: comparing the paths, quoted, cost fish more than
+    # the rest of this test), as one word.  An empty stamp: none could be
+    # written anywhere, and the helper sent no directories to compare; the
+    # answer holds until the next cd.  Two tests: parentheses cost more.
+    builtin test $__autoenv_ready$__autoenv_can_compare$__autoenv_venv_held = 111; or return 1
+    builtin test -e "$__autoenv_stamp" -o -z "$__autoenv_stamp"; or return 1
     if builtin test "$PWD" = "$__autoenv_pwd"
         __autoenv_changed; and return 1
         return 0
@@ -390,6 +393,7 @@ end
 # Also run when an answer sets VIRTUAL_ENV, before it compiles.
 function __autoenv_on_state --on-variable VIRTUAL_ENV --on-variable VIRTUAL_ENV_DISABLE_PROMPT --on-variable AUTOENV_SERVE
     set -g __autoenv_prompt_test -n x
+    builtin test "$argv[3]" = VIRTUAL_ENV; and set -g __autoenv_venv_held 0
 end
 
 # State between helper runs.  The helper proves what an answer depends on; the
@@ -454,6 +458,7 @@ set -g __autoenv_walk_numbers (builtin string split ' ' -- '1 2 3 4 5 6 7 8 9 10
 set -g __autoenv_ready 0
 set -g __autoenv_pwd
 set -g __autoenv_venv
+set -g __autoenv_venv_held 0
 set -g __autoenv_stamp
 set -q __autoenv_failed; or set -g __autoenv_failed 0
 set -q __autoenv_warned; or set -g __autoenv_warned
@@ -751,6 +756,7 @@ function __autoenv_answer
     set -g __autoenv_ready 1
     set -g __autoenv_pwd $PWD
     set -g __autoenv_venv "$VIRTUAL_ENV"
+    set -g __autoenv_venv_held 1
     __autoenv_forget
     set -l code 127
     set -l out
@@ -759,6 +765,7 @@ function __autoenv_answer
             set -g __autoenv_failed 0
             set -g __autoenv_serve_starts 0
             set -g __autoenv_venv "$VIRTUAL_ENV"
+            set -g __autoenv_venv_held 1
             return 0
         end
         # No server yet: this run starts one (a few tries in a row at most;
@@ -795,4 +802,5 @@ function __autoenv_answer
         # Asked again only after a cd into a directory that may matter.
     end
     set -g __autoenv_venv "$VIRTUAL_ENV"
+    set -g __autoenv_venv_held 1
 end
