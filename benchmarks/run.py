@@ -36,7 +36,7 @@ from ptyshell import PtyShell  # noqa: E402
 DEPTH = 40
 # Directories a "first visit" case goes into, one a round (after that many,
 # it starts over; by then the shell has forgotten the first ones it walked).
-FRESH_DIRS = 400
+FRESH_DIRS = 1000
 BUDGETS_MS = {"prompt": 0.1, "cd": 1.0, "switch": 8.0}
 
 
@@ -78,12 +78,13 @@ def make_tree(base, tool, python):
 
 
 class Case:
-    def __init__(self, name, label, budget, start, lines):
+    def __init__(self, name, label, budget, start, lines, runs_factor=1):
         self.name = name
         self.label = label
         self.budget = budget  # key of BUDGETS_MS, or None
         self.start = start  # tree -> directory to stand in
         self.lines = lines  # (kind, tree) -> lines sent in turn
+        self.runs_factor = runs_factor  # times --runs (see MORE_RUNS)
 
 
 def cd_lines(*picks):
@@ -121,29 +122,30 @@ def join(*parts):
 FORKING_NEIGHBOURS = ("direnv", "layout")
 NEIGHBOURS_BARE = "bare beside direnv"
 
-# A prompt costs a tenth of what a cd does, and the machine's noise on a
-# round trip is the same: its cases take this many times more round trips,
-# which cost little (the budget is 0.1 ms, and medians moved by 0.03 between
-# runs of 150).
-PROMPT_RUNS_FACTOR = 4
+# The cases nearest their budgets take this many times more round trips:
+# an unchanged prompt, which costs a tenth of what a cd does under the same
+# noise (the budget is 0.1 ms, and medians moved by 0.03 between runs of
+# 150), and a first visit (fish's 40 deep moved by 0.5 ms between runs of
+# 150 a minute apart).
+MORE_RUNS = 4
 
 CASES = [
     Case("prompt", "prompt, nothing changed (in a project subdir)", "prompt",
-         join("A", "src", "one"), unchanged_prompt),
+         join("A", "src", "one"), unchanged_prompt, MORE_RUNS),
     Case("cd-project", "cd inside one project (src/one <-> src/two)", "cd",
          join("A", "src", "one"), cd_lines(join("A", "src", "two"), join("A", "src", "one"))),
     Case("cd-new", "cd into a project dir not visited before", "cd",
-         join("A", "src", "new"), fresh_lines("A")),
+         join("A", "src", "new"), fresh_lines("A"), MORE_RUNS),
     Case("cd-plain", "cd between dirs with no project", "cd",
          join("plain", "one"), cd_lines(join("plain", "two"), join("plain", "one"))),
     Case("switch", "cd that switches envs (A <-> B)", "switch",
          join("A"), cd_lines(join("B"), join("A"))),
     Case("deep-prompt", "prompt in a project %d dirs deep" % DEPTH, "prompt",
-         join("deepA", "src", "one"), unchanged_prompt),
+         join("deepA", "src", "one"), unchanged_prompt, MORE_RUNS),
     Case("deep-cd", "cd inside a project %d dirs deep" % DEPTH, "cd",
          join("deepA", "src", "one"), cd_lines(join("deepA", "src", "two"), join("deepA", "src", "one"))),
     Case("deep-new", "cd into a project dir not visited before, %d deep" % DEPTH, "cd",
-         join("deepA", "src", "new"), fresh_lines("deepA")),
+         join("deepA", "src", "new"), fresh_lines("deepA"), MORE_RUNS),
     Case("deep-sub", "cd project root <-> its subdir %d below" % DEPTH, "cd",
          join("A"), cd_lines(join("deep_sub"), join("A"))),
     Case("deep-switch", "switch between projects %d dirs deep" % DEPTH, "switch",
@@ -427,7 +429,7 @@ def bench_shell(kind, args, trees, environ, work, python, helper):
                 if case.budget == "switch":
                     runs = max(5, args.runs // 4)
                 else:
-                    runs = args.runs * (PROMPT_RUNS_FACTOR if case.budget == "prompt" else 1)
+                    runs = args.runs * case.runs_factor
                 runs = max(1, -(-runs // args.passes))
                 warmup = max(2, runs // 10)
                 for variant, shell in shells.items():
@@ -576,7 +578,8 @@ def main(argv=None):
         args.runs = 40 if args.quick else 150
     if args.passes < 1:
         parser.error("--passes must be 1 or more")
-    per_pass = -(-args.runs // args.passes)
+    # A first visit takes a directory of its own each round.
+    per_pass = -(-args.runs * MORE_RUNS // args.passes)
     if args.passes * (per_pass + max(2, per_pass // 10)) > FRESH_DIRS:
         parser.error("--runs %d needs more than the %d directories not visited before" % (args.runs, FRESH_DIRS))
     if args.cases:
@@ -622,9 +625,9 @@ def main(argv=None):
               % (real_python, args.dir, runtime))
         print("direnv: %s  " % (subprocess.run([direnv, "version"], capture_output=True, text=True).stdout.strip()
                                 if direnv else "not measured" if args.no_direnv else "not installed"))
-        print("Runs per case: %d (prompts: %d, switches: %d), in %d passes over all cases; median of round"
-              " trips minus the bare shell's median."
-              % (args.runs, args.runs * PROMPT_RUNS_FACTOR, max(5, args.runs // 4), args.passes))
+        print("Runs per case: %d (unchanged prompts and first visits: %d, switches: %d), in %d passes over all"
+              " cases; median of round trips minus the bare shell's median."
+              % (args.runs, args.runs * MORE_RUNS, max(5, args.runs // 4), args.passes))
         print("Load average at the start: %.2f %.2f %.2f (other work on the machine adds noise)  "
               % os.getloadavg())
         if skipped:
