@@ -101,6 +101,13 @@ def make_private_dir(path):
     """``path`` as a directory only this user can use; in a shared temp dir
     someone else may have made it first, and then it is not used."""
     try:
+        check_private_dir(path)
+        return
+    except FileNotFoundError:
+        pass
+    # Made only when missing: every helper run places the stamp here, and
+    # the mkdir would fail with EEXIST each time.
+    try:
         os.mkdir(path, 0o700)
     except FileExistsError:
         pass

@@ -196,9 +196,10 @@ end
 # Asleep first, then the token: the other way round, an event could come
 # between.  Found through /proc/PID/cwd, the token also proves the process is
 # the server (see __autoenv_serve_open).  Its state is read only once /proc
-# has the process, so with no redirection of stderr.
+# has the process, so with no redirection of stderr (with no server, the
+# path is one that is not there: __autoenv_serve_state_paths).
 function __autoenv_serve_asleep --argument-names token
-    builtin test -n "$__autoenv_serve_dir" -a x"$AUTOENV_SERVE" != x0 -a -e $__autoenv_serve_stat; or return 1
+    builtin test x"$AUTOENV_SERVE" != x0 -a -e $__autoenv_serve_stat; or return 1
     builtin string match -q -- $__autoenv_serve_sleeping <$__autoenv_serve_stat
     and builtin test -e "$__autoenv_serve_tokens/$token"
 end
@@ -356,7 +357,7 @@ end
 
 # A prompt whose common case did not hold (see __autoenv_define_on_prompt).
 function __autoenv_prompt_work
-    if not builtin test "$PWD" = "$__autoenv_pwd" -a x"$VIRTUAL_ENV" = x"$__autoenv_venv" -a "$__autoenv_ready" = 1 \
+    if not builtin test "$PWD" = "$__autoenv_pwd" -a $__autoenv_venv_held = 1 -a "$__autoenv_ready" = 1 \
             -a x"$VIRTUAL_ENV_DISABLE_PROMPT" = x"$__autoenv_prompt_seen"
         __autoenv_update
         # VIRTUAL_ENV_DISABLE_PROMPT set or unset since: build the prefix again.
@@ -457,7 +458,8 @@ set -g __autoenv_walk_numbers (builtin string split ' ' -- '1 2 3 4 5 6 7 8 9 10
 
 set -g __autoenv_ready 0
 set -g __autoenv_pwd
-set -g __autoenv_venv
+# 1 while VIRTUAL_ENV is as the last answer left it (__autoenv_on_state
+# clears it at any change).
 set -g __autoenv_venv_held 0
 set -g __autoenv_stamp
 set -q __autoenv_failed; or set -g __autoenv_failed 0
@@ -755,7 +757,6 @@ function __autoenv_answer
     # prompt must not start it again; the next cd does.
     set -g __autoenv_ready 1
     set -g __autoenv_pwd $PWD
-    set -g __autoenv_venv "$VIRTUAL_ENV"
     set -g __autoenv_venv_held 1
     __autoenv_forget
     set -l code 127
@@ -764,7 +765,6 @@ function __autoenv_answer
         if __autoenv_serve_ask
             set -g __autoenv_failed 0
             set -g __autoenv_serve_starts 0
-            set -g __autoenv_venv "$VIRTUAL_ENV"
             set -g __autoenv_venv_held 1
             return 0
         end
@@ -801,6 +801,5 @@ function __autoenv_answer
         end
         # Asked again only after a cd into a directory that may matter.
     end
-    set -g __autoenv_venv "$VIRTUAL_ENV"
     set -g __autoenv_venv_held 1
 end
