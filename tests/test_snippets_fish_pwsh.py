@@ -52,6 +52,11 @@ def run_helper(kind, pwd, environ, tmp):
     return out.getvalue(), environ
 
 
+def own_places(tmp_path, **extra):
+    """The environment with the stamp and the server's channel in ``tmp_path``."""
+    return dict(os.environ, XDG_RUNTIME_DIR=str(tmp_path), TMPDIR=str(tmp_path), **extra)
+
+
 # --- fish ----------------------------------------------------------------------
 
 def fish(script, cwd, env=None, args=()):
@@ -66,8 +71,7 @@ def test_fish_snippet_parses_and_sources_silently(tmp_path):
     checked = subprocess.run(FISH + ["-n"], input=snippet.encode(), capture_output=True)
     assert checked.returncode == 0 and checked.stderr == b"", checked.stderr
     result = fish("autoenv init fish | source; and __autoenv_update; and functions -q __autoenv_fresh",
-                  tmp_path, env=dict(os.environ, PATH=os.path.dirname(AUTOENV) + ":" + BASE,
-                                     XDG_RUNTIME_DIR=str(tmp_path), TMPDIR=str(tmp_path)))
+                  tmp_path, env=own_places(tmp_path, PATH=os.path.dirname(AUTOENV) + ":" + BASE))
     assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
 
 
@@ -78,7 +82,7 @@ def test_fish_snippet_activates_in_a_project_silently(tmp_path):
     make_venv(str(proj / ".venv"))
     show = "printf '%s\\n' $VIRTUAL_ENV $PATH[1] $__autoenv_key"
     result = fish("%s init fish | source; __autoenv_update; %s" % (quote_for("fish", AUTOENV), show), proj,
-                  env=dict(os.environ, PATH=BASE, HOME=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path), TMPDIR=str(tmp_path)))
+                  env=own_places(tmp_path, PATH=BASE, HOME=str(tmp_path)))
     assert result.stderr == b""
     venv = str(proj / ".venv")
     assert result.stdout.decode().splitlines() == [venv, venv + "/bin", str(proj)]
@@ -125,7 +129,7 @@ def test_fish_snippet_has_no_comments_and_the_same_code(tmp_path):
     shown = []
     for text in (whole, stripped):
         result = subprocess.run(FISH + ["-c", "source -; " + show], input=text.encode(), cwd=str(tmp_path),
-                                env=dict(os.environ, XDG_RUNTIME_DIR=str(tmp_path), TMPDIR=str(tmp_path)), capture_output=True)
+                                env=own_places(tmp_path), capture_output=True)
         assert result.returncode == 0, result.stderr
         shown.append([line for line in result.stdout.decode().splitlines() if not re.match(r"\s*(#|$)", line)])
     assert shown[0] == shown[1] and len(shown[0]) > 300
@@ -145,7 +149,7 @@ def test_fish_functions_a_prompt_or_cd_runs_come_first():
 def test_fish_init_twice_hooks_once(tmp_path):
     init = quote_for("fish", AUTOENV) + " init fish | source"
     result = fish("%s; %s; functions --handlers" % (init, init),
-                  tmp_path, env=dict(os.environ, PATH=BASE, XDG_RUNTIME_DIR=str(tmp_path), TMPDIR=str(tmp_path)))
+                  tmp_path, env=own_places(tmp_path, PATH=BASE))
     handlers = [line for line in result.stdout.decode().split() if line.startswith("__autoenv")]
     assert sorted(handlers) == ["__autoenv_on_prompt", "__autoenv_on_pwd"] + ["__autoenv_on_state"] * 3
 
@@ -157,7 +161,7 @@ def test_fish_serials_are_unique_and_rising_across_stocks_and_inits(tmp_path):
     take = "for i in (seq 150); __autoenv_serve_next; echo $__autoenv_serve_serial; end"
     result = fish("%s; %s; %s; %s; set -g __autoenv_serve_serial 9999; set -e __autoenv_serve_base __autoenv_serve_stock; %s; %s"
                   % (init, take, init, take, init, take),
-                  tmp_path, env=dict(os.environ, PATH=BASE, XDG_RUNTIME_DIR=str(tmp_path), TMPDIR=str(tmp_path)))
+                  tmp_path, env=own_places(tmp_path, PATH=BASE))
     assert result.stderr == b""
     serials = [int(line) for line in result.stdout.decode().split()]
     assert len(serials) == 450
@@ -175,7 +179,7 @@ def test_fish_token_lists_stay_short_and_keep_the_newest(tmp_path):
               "for i in (seq 0 99); cd d(string pad -c 0 -w 3 $i); __autoenv_serve_token $i; cd ..; end; "
               "count $__autoenv_token_dirs; count $__autoenv_token_serials; "
               "echo $__autoenv_token_dirs[-1] $__autoenv_token_serials[-1] $__autoenv_token_serials[1]" % init)
-    result = fish(script, tmp_path, env=dict(os.environ, PATH=BASE, XDG_RUNTIME_DIR=str(tmp_path), TMPDIR=str(tmp_path)))
+    result = fish(script, tmp_path, env=own_places(tmp_path, PATH=BASE))
     assert result.stderr == b""
     dirs, serials, last = result.stdout.decode().splitlines()
     assert int(dirs) == int(serials) <= 64
@@ -453,8 +457,8 @@ def test_fish_matches_the_answers_directory_as_a_glob_that_errs_only_inwards(tmp
               "printf '%s\\n' $__autoenv_key; "
               "for dir in $argv; string match -q -- $__autoenv_key_glob $dir/; and echo in; or echo out; end; "
               "cd $argv[3]/sub; printf '[%s]\\n' \"$VIRTUAL_ENV\"; cd $argv[2]; printf '[%s]\\n' \"$VIRTUAL_ENV\"")
-    result = fish(script, proj, env=dict(os.environ, PATH=os.path.dirname(AUTOENV) + ":" + BASE,
-                                         XDG_RUNTIME_DIR=str(tmp_path), TMPDIR=str(tmp_path), AUTOENV_CREATE="0"),
+    result = fish(script, proj, env=own_places(tmp_path, PATH=os.path.dirname(AUTOENV) + ":" + BASE,
+                                               AUTOENV_CREATE="0"),
                   args=[str(proj), str(proj / "src" / "a"), str(lookalike), str(outside), str(tmp_path)])
     assert result.stderr == b""
     venv = str(proj / ".venv")
